@@ -1,0 +1,185 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Portcullis.Core.MtaSts;
+
+namespace Portcullis.Cache;
+
+/// <summary>
+/// SQLite cache in WAL mode: survives restarts and kill -9. A file SQLite cannot read is moved
+/// aside (never deleted: an administrator may want it) and a new cache is started.
+/// </summary>
+public sealed class SqlitePolicyStore : IPolicyStore
+{
+    private readonly SqliteConnection _db;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+
+    private SqlitePolicyStore(SqliteConnection db) => _db = db;
+
+    public string Path { get; private init; } = "";
+
+    public static SqlitePolicyStore Open(string path, ILogger logger)
+    {
+        string? dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (dir is not null)
+            Directory.CreateDirectory(dir);
+        try
+        {
+            return new SqlitePolicyStore(OpenChecked(path)) { Path = path };
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 11 or 26) // SQLITE_CORRUPT, SQLITE_NOTADB
+        {
+            string aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
+            logger.LogError("Cache file {Path} is unreadable ({Error}); moved it to {Aside} and starting an empty cache",
+                path, ex.Message, aside);
+            SqliteConnection.ClearAllPools();
+            File.Move(path, aside);
+            foreach (string suffix in new[] { "-wal", "-shm" })
+            {
+                if (File.Exists(path + suffix))
+                    File.Move(path + suffix, aside + suffix);
+            }
+            return new SqlitePolicyStore(OpenChecked(path)) { Path = path };
+        }
+    }
+
+    private static SqliteConnection OpenChecked(string path)
+    {
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            db.Open();
+            Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
+            using (var check = db.CreateCommand())
+            {
+                check.CommandText = "PRAGMA quick_check";
+                string? result = check.ExecuteScalar() as string;
+                if (result != "ok")
+                    throw new SqliteException($"quick_check: {result}", 11);
+            }
+            Exec(db, """
+                CREATE TABLE IF NOT EXISTS sts_cache (
+                    domain TEXT PRIMARY KEY,
+                    entry TEXT NOT NULL,
+                    discard_after INTEGER NOT NULL
+                )
+                """);
+            return db;
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<StsCacheEntry?> GetAsync(string domain, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct);
+        try
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT entry FROM sts_cache WHERE domain = $d";
+            cmd.Parameters.AddWithValue("$d", domain);
+            return await cmd.ExecuteScalarAsync(ct) is string json ? CacheEntryJson.Deserialize(json) : null;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public async Task SetAsync(StsCacheEntry entry, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct);
+        try
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = """
+                INSERT INTO sts_cache (domain, entry, discard_after) VALUES ($d, $e, $x)
+                ON CONFLICT(domain) DO UPDATE SET entry = excluded.entry, discard_after = excluded.discard_after
+                """;
+            cmd.Parameters.AddWithValue("$d", entry.Domain);
+            cmd.Parameters.AddWithValue("$e", CacheEntryJson.Serialize(entry));
+            cmd.Parameters.AddWithValue("$x", entry.DiscardAfter.ToUnixTimeSeconds());
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<StsCacheEntry>> ListAsync(CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct);
+        try
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT entry FROM sts_cache ORDER BY domain";
+            var list = new List<StsCacheEntry>();
+            using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (CacheEntryJson.Deserialize(reader.GetString(0)) is { } e)
+                    list.Add(e);
+            }
+            return list;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public async Task<int> PurgeAsync(string? domain, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct);
+        try
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = domain is null ? "DELETE FROM sts_cache" : "DELETE FROM sts_cache WHERE domain = $d";
+            if (domain is not null)
+                cmd.Parameters.AddWithValue("$d", domain);
+            return await cmd.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct);
+        try
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "DELETE FROM sts_cache WHERE discard_after < $now";
+            cmd.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
+            return await cmd.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private static void Exec(SqliteConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _lock.WaitAsync();
+        await _db.DisposeAsync();
+        _lock.Dispose();
+    }
+}

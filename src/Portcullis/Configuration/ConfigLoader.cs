@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Portcullis.Dns;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Portcullis.Configuration;
+
+/// <summary>A configuration error with a message fit for the administrator.</summary>
+public sealed class ConfigException(string message) : Exception(message);
+
+public static partial class ConfigLoader
+{
+    private static readonly string[] Levels = ["notfound", "none", "may", "encrypt", "dane", "dane-only", "verify", "secure"];
+
+    public static PortcullisConfig Load(string? path)
+    {
+        if (path is null)
+            return Validate(new PortcullisConfig());
+        if (!File.Exists(path))
+            throw new ConfigException($"config file {path} does not exist");
+        var deserializer = new DeserializerBuilder()
+            .WithNamingConvention(UnderscoredNamingConvention.Instance)
+            .Build();
+        try
+        {
+            using var reader = File.OpenText(path);
+            return Validate(deserializer.Deserialize<PortcullisConfig>(reader) ?? new PortcullisConfig());
+        }
+        catch (YamlException ex)
+        {
+            var m = UnknownProperty().Match(ex.Message);
+            string what = m.Success ? $"unknown key '{m.Groups[1].Value}'" : (ex.InnerException?.Message ?? ex.Message);
+            throw new ConfigException($"{path}:{ex.Start.Line}:{ex.Start.Column}: {what}");
+        }
+    }
+
+    public static PortcullisConfig Validate(PortcullisConfig c)
+    {
+        if (c.Listen.Count == 0)
+            throw new ConfigException("listen: at least one address is required");
+        foreach (string l in c.Listen)
+            _ = ParseListen(l);
+        ParseMode(c.SocketPermissions);
+        if (c.Dns.Server.Length > 0 && !ResolvConf.TryParseEndpoint(c.Dns.Server, 53, out _))
+            throw new ConfigException($"dns.server: '{c.Dns.Server}' is not HOST[:PORT] with an IP address");
+        Positive("dns.timeout_ms", c.Dns.TimeoutMs);
+        Positive("dns.attempts", c.Dns.Attempts);
+        Positive("cache.negative_ttl", c.Cache.NegativeTtl);
+        Positive("mta_sts.connect_timeout_ms", c.MtaSts.ConnectTimeoutMs);
+        Positive("mta_sts.fetch_timeout_ms", c.MtaSts.FetchTimeoutMs);
+        if (c.MtaSts.FetchTimeoutMs > 60_000)
+            throw new ConfigException("mta_sts.fetch_timeout_ms: at most 60000, Postfix gives up on the socketmap after 100 s");
+        if (c.MtaSts.FailureRetry < 300)
+            throw new ConfigException("mta_sts.failure_retry: at least 300 seconds (RFC 8461 §5.1)");
+        Positive("mta_sts.txt_recheck_min", c.MtaSts.TxtRecheckMin);
+        if (c.MtaSts.TxtRecheckMax < c.MtaSts.TxtRecheckMin)
+            throw new ConfigException("mta_sts.txt_recheck_max: must not be below txt_recheck_min");
+        if (!Levels.Contains(c.Tlsrpt.NoPolicyLevel))
+            throw new ConfigException($"tlsrpt.no_policy_level: '{c.Tlsrpt.NoPolicyLevel}' is not one of {string.Join(", ", Levels)}");
+        if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(c.LogLevel, true, out _))
+            throw new ConfigException($"log_level: '{c.LogLevel}' is not trace, debug, information, warning or error");
+        return c;
+    }
+
+    /// <summary>A listener: TCP endpoint or unix socket path.</summary>
+    public static (IPEndPoint? Tcp, string? UnixPath) ParseListen(string text)
+    {
+        if (text.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            string path = text[5..];
+            if (!Path.IsPathRooted(path))
+                throw new ConfigException($"listen: '{text}': unix socket path must be absolute");
+            return (null, path);
+        }
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase))
+            text = "127.0.0.1" + text[9..];
+        if (IPEndPoint.TryParse(text, out var ep) && ep.Port != 0)
+            return (ep, null);
+        throw new ConfigException($"listen: '{text}' is not HOST:PORT (IP address) or unix:/path");
+    }
+
+    public static UnixFileMode ParseMode(string octal)
+    {
+        try
+        {
+            int mode = Convert.ToInt32(octal, 8);
+            if (mode is < 0 or > 0x1FF)
+                throw new FormatException();
+            return (UnixFileMode)mode;
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or OverflowException)
+        {
+            throw new ConfigException($"socket_permissions: '{octal}' is not an octal mode such as 0660");
+        }
+    }
+
+    private static void Positive(string key, int value)
+    {
+        if (value <= 0)
+            throw new ConfigException($"{key}: must be a positive number, not {value}");
+    }
+
+    [GeneratedRegex("Property '([^']+)' not found on type")]
+    private static partial Regex UnknownProperty();
+}

@@ -1,0 +1,59 @@
+namespace Portcullis.Configuration;
+
+/// <summary>The YAML configuration. Every key has a default; see README "Configuration reference".</summary>
+public sealed class PortcullisConfig
+{
+    /// <summary>Socketmap listeners: <c>HOST:PORT</c> or <c>unix:/path</c>.</summary>
+    public List<string> Listen { get; set; } = ["127.0.0.1:8642"];
+    /// <summary>Octal mode of unix-domain sockets, e.g. 0660 so only the postfix group can connect.</summary>
+    public string SocketPermissions { get; set; } = "0660";
+    /// <summary>Directory for the cache when <c>cache.path</c> is not set.</summary>
+    public string DataDir { get; set; } = "data";
+    /// <summary>trace, debug, information, warning, error.</summary>
+    public string LogLevel { get; set; } = "information";
+    public DnsConfig Dns { get; set; } = new();
+    public CacheConfig Cache { get; set; } = new();
+    public MtaStsConfig MtaSts { get; set; } = new();
+    public TlsRptConfig Tlsrpt { get; set; } = new();
+}
+
+public sealed class DnsConfig
+{
+    /// <summary><c>HOST[:PORT]</c> of a local validating resolver; empty: first nameserver in /etc/resolv.conf.</summary>
+    public string Server { get; set; } = "";
+    public int TimeoutMs { get; set; } = 2000;
+    public int Attempts { get; set; } = 2;
+}
+
+public sealed class CacheConfig
+{
+    /// <summary>SQLite file; empty: <c>DATA_DIR/cache.db</c>.</summary>
+    public string Path { get; set; } = "";
+    /// <summary>Seconds a "no MTA-STS" result is believed without new lookups.</summary>
+    public int NegativeTtl { get; set; } = 600;
+}
+
+public sealed class MtaStsConfig
+{
+    /// <summary>Enforce <c>mode: testing</c> policies too (like postfix-mta-sts-resolver's strict_testing).</summary>
+    public bool EnforceTesting { get; set; }
+    public int ConnectTimeoutMs { get; set; } = 5000;
+    /// <summary>Whole policy fetch; keep well under Postfix's 100 s socketmap timeout.</summary>
+    public int FetchTimeoutMs { get; set; } = 15000;
+    /// <summary>Seconds before a failed fetch of the same policy id is retried (RFC 8461: at least 300).</summary>
+    public int FailureRetry { get; set; } = 300;
+    /// <summary>Bounds (seconds) on re-reading the TXT record to notice a new policy id.</summary>
+    public int TxtRecheckMin { get; set; } = 60;
+    public int TxtRecheckMax { get; set; } = 3600;
+}
+
+public sealed class TlsRptConfig
+{
+    /// <summary>
+    /// Level sent with <c>policy_type=no-policy-found</c> to QUERYwithTLSRPT; must equal Postfix's
+    /// smtp_tls_security_level. <c>notfound</c> answers NOTFOUND instead.
+    /// </summary>
+    public string NoPolicyLevel { get; set; } = "dane";
+    /// <summary>Send <c>policy_failure=</c> when a policy exists but cannot be fetched (see README).</summary>
+    public bool ReportPolicyFailures { get; set; }
+}

@@ -1,0 +1,40 @@
+using System.Net;
+using Portcullis.Core.MtaSts;
+using Portcullis.Core.Policy;
+using Portcullis.Dns;
+using Portcullis.Http;
+
+namespace Portcullis.Configuration;
+
+/// <summary>The validated configuration turned into the values the components take.</summary>
+public sealed record Settings(PortcullisConfig Config)
+{
+    public IPEndPoint DnsServer => Config.Dns.Server.Length > 0 && ResolvConf.TryParseEndpoint(Config.Dns.Server, 53, out var ep)
+        ? ep
+        : ResolvConf.FirstNameserver();
+
+    public string CachePath => Config.Cache.Path.Length > 0 ? Config.Cache.Path : Path.Combine(Config.DataDir, "cache.db");
+
+    public StsOptions Sts => new()
+    {
+        EnforceTesting = Config.MtaSts.EnforceTesting,
+        NegativeTtl = TimeSpan.FromSeconds(Config.Cache.NegativeTtl),
+        FailureRetry = TimeSpan.FromSeconds(Config.MtaSts.FailureRetry),
+        TxtRecheckMin = TimeSpan.FromSeconds(Config.MtaSts.TxtRecheckMin),
+        TxtRecheckMax = TimeSpan.FromSeconds(Config.MtaSts.TxtRecheckMax),
+        DnsErrorRetry = TimeSpan.FromSeconds(Config.MtaSts.TxtRecheckMin),
+    };
+
+    public FetchLimits Fetch => new()
+    {
+        ConnectTimeout = TimeSpan.FromMilliseconds(Config.MtaSts.ConnectTimeoutMs),
+        TotalTimeout = TimeSpan.FromMilliseconds(Config.MtaSts.FetchTimeoutMs),
+    };
+
+    public RenderOptions Render => new(
+        Config.Tlsrpt.NoPolicyLevel == "notfound" ? null : Config.Tlsrpt.NoPolicyLevel,
+        Config.Tlsrpt.ReportPolicyFailures);
+
+    public DnsClientResolver CreateResolver() =>
+        new(DnsServer, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs), Config.Dns.Attempts);
+}

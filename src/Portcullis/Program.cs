@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Portcullis.Cli;
+using Portcullis.Configuration;
+using Portcullis.Server;
+
+namespace Portcullis;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("Portcullis: MTA-STS and DANE TLS policy server for Postfix (socketmap)");
+        root.Subcommands.Add(ServeCommand());
+        root.Subcommands.Add(QueryCommandLine());
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static Option<string?> ConfigOption() => new("--config", "-c")
+    {
+        Description = "YAML configuration file (every key has a default)",
+    };
+
+    private static Option<string?> DnsOption() => new("--dns")
+    {
+        Description = "Validating resolver HOST[:PORT] (default: first nameserver in /etc/resolv.conf)",
+    };
+
+    private static Command ServeCommand()
+    {
+        var config = ConfigOption();
+        var dns = DnsOption();
+        var listen = new Option<string[]>("--listen")
+        {
+            Description = "Socketmap listener HOST:PORT or unix:/path (repeatable; replaces the configured list)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var cache = new Option<string?>("--cache") { Description = "SQLite cache file" };
+        var cmd = new Command("serve", "Run the policy daemon") { config, listen, dns, cache };
+        cmd.SetAction((parse, ct) => WithSettings(parse.GetValue(config), c =>
+        {
+            if (parse.GetValue(listen) is { Length: > 0 } l)
+                c.Listen = [.. l];
+            if (parse.GetValue(dns) is { } d)
+                c.Dns.Server = d;
+            if (parse.GetValue(cache) is { } p)
+                c.Cache.Path = p;
+        }, s => Daemon.RunAsync(s, ct)));
+        return cmd;
+    }
+
+    private static Command QueryCommandLine()
+    {
+        var config = ConfigOption();
+        var dns = DnsOption();
+        var json = new Option<bool>("--json") { Description = "Print the evidence as JSON" };
+        var domain = new Argument<string>("domain") { Description = "Recipient domain or Postfix next-hop" };
+        var cmd = new Command("query", "Resolve one domain live and explain the decision. Exit: 0 policy, 1 no policy, 2 temporary failure")
+        {
+            domain, config, dns, json,
+        };
+        cmd.SetAction((parse, ct) => WithSettings(parse.GetValue(config), c =>
+        {
+            if (parse.GetValue(dns) is { } d)
+                c.Dns.Server = d;
+        }, s => QueryCommand.RunAsync(s, parse.GetValue(domain)!, parse.GetValue(json), Console.Out, ct)));
+        return cmd;
+    }
+
+    private static async Task<int> WithSettings(string? path, Action<PortcullisConfig> overrides, Func<Settings, Task<int>> run)
+    {
+        Settings settings;
+        try
+        {
+            var config = ConfigLoader.Load(path);
+            overrides(config);
+            settings = new Settings(ConfigLoader.Validate(config));
+        }
+        catch (ConfigException ex)
+        {
+            await Console.Error.WriteLineAsync("portcullis: configuration error: " + ex.Message);
+            return 78; // EX_CONFIG
+        }
+        return await run(settings);
+    }
+}

@@ -1,0 +1,14 @@
+using Portcullis.Core.MtaSts;
+using Portcullis.Core.Policy;
+using Portcullis.Http;
+
+namespace Portcullis.Resolution;
+
+/// <summary>A decision with the evidence behind it (for <c>query</c>, logs and tests).</summary>
+public sealed record Resolution(string Domain, PolicyAnswer Answer, bool FromCache)
+{
+    public StsTxtResult? Txt { get; init; }
+    public string? TxtDnsDetail { get; init; }
+    public FetchReport? Fetch { get; init; }
+    public StsCacheEntry? Entry { get; init; }
+}

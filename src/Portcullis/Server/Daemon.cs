@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portcullis.Cache;
+using Portcullis.Configuration;
+using Portcullis.Core.MtaSts;
+using Portcullis.Dns;
+using Portcullis.Http;
+using Portcullis.Resolution;
+
+namespace Portcullis.Server;
+
+/// <summary>The <c>serve</c> command: Kestrel listeners speaking socketmap, plus the resolver and cache.</summary>
+public static class Daemon
+{
+    public static async Task<int> RunAsync(Settings settings, CancellationToken ct)
+    {
+        var config = settings.Config;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Host.UseSystemd();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(config.LogLevel, true));
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        AddServices(builder.Services, settings);
+
+        var unixSockets = new List<string>();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            foreach (string listen in config.Listen)
+            {
+                var (tcp, unix) = ConfigLoader.ParseListen(listen);
+                Action<ListenOptions> socketmap = lo => lo.UseConnectionHandler<SocketmapConnectionHandler>();
+                if (tcp is not null)
+                {
+                    k.Listen(tcp, socketmap);
+                }
+                else
+                {
+                    if (File.Exists(unix))
+                        File.Delete(unix!); // a stale socket from an earlier run
+                    k.ListenUnixSocket(unix!, socketmap);
+                    unixSockets.Add(unix!);
+                }
+            }
+        });
+
+        await using var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
+        await app.StartAsync(ct);
+        var mode = ConfigLoader.ParseMode(config.SocketPermissions);
+        foreach (string path in unixSockets)
+            File.SetUnixFileMode(path, mode);
+        log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}",
+            string.Join(", ", config.Listen), settings.DnsServer, settings.CachePath);
+        await app.WaitForShutdownAsync(ct);
+        log.LogInformation("Portcullis stopped");
+        return 0;
+    }
+
+    public static void AddServices(IServiceCollection services, Settings settings)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IDnsResolver>(_ => settings.CreateResolver());
+        services.AddSingleton<IPolicyFetcher>(sp =>
+            new PolicyFetcher(sp.GetRequiredService<IDnsResolver>(), settings.Fetch, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IPolicyStore>(sp =>
+            SqlitePolicyStore.Open(settings.CachePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Cache")));
+        services.AddSingleton(new StsEngine(settings.Sts));
+        services.AddSingleton(settings.Render);
+        services.AddSingleton<PolicyResolver>();
+        services.AddSingleton<SocketmapService>();
+        services.AddHostedService<CacheSweeper>();
+    }
+}

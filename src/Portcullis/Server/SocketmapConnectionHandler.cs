@@ -1,0 +1,85 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Portcullis.Core.Protocol;
+
+namespace Portcullis.Server;
+
+/// <summary>
+/// One Postfix connection: read, answer every complete netstring in order, flush once, repeat.
+/// Pipelined requests work; a framing error closes only this connection.
+/// </summary>
+public sealed class SocketmapConnectionHandler(SocketmapService service, ILogger<SocketmapConnectionHandler> log)
+    : ConnectionHandler
+{
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        var ct = connection.ConnectionClosed;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(ct);
+                var buffer = result.Buffer;
+                var (consumed, error) = await AnswerFramesAsync(buffer, output, ct);
+                input.AdvanceTo(consumed, buffer.End);
+                await output.FlushAsync(ct);
+                if (error is not null)
+                {
+                    log.LogWarning("Closing socketmap connection {Id} from {Remote}: {Error}",
+                        connection.ConnectionId, connection.RemoteEndPoint, error);
+                    break;
+                }
+                if (result.IsCompleted)
+                {
+                    if (!buffer.Slice(consumed).IsEmpty)
+                        log.LogWarning("Socketmap connection {Id} closed mid-request", connection.ConnectionId);
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ConnectionResetException)
+        {
+        }
+        finally
+        {
+            await input.CompleteAsync();
+            await output.CompleteAsync();
+        }
+    }
+
+    private async ValueTask<(SequencePosition Consumed, string? Error)> AnswerFramesAsync(
+        ReadOnlySequence<byte> buffer, PipeWriter output, CancellationToken ct)
+    {
+        var position = buffer.Start;
+        while (true)
+        {
+            var (status, payload, next, error) = Next(buffer.Slice(position));
+            if (status == FrameStatus.NeedMoreData)
+                return (position, null);
+            if (status == FrameStatus.Invalid)
+                return (position, error);
+            position = next;
+            SocketmapReply reply;
+            if (SocketmapRequest.TryParse(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), out var request, out var why))
+                reply = await service.HandleAsync(request, ct);
+            else
+                reply = SocketmapReply.Perm($"malformed request: {why}");
+            reply.WriteTo(output);
+        }
+    }
+
+    // SequenceReader is a ref struct, so it cannot live across the await above.
+    private static (FrameStatus, ReadOnlySequence<byte>, SequencePosition, string?) Next(ReadOnlySequence<byte> data)
+    {
+        var reader = new SequenceReader<byte>(data);
+        var status = Netstring.TryRead(ref reader, Netstring.MaxRequestLength, out var payload, out var error);
+        return (status, payload, reader.Position, error);
+    }
+}
