@@ -1,0 +1,215 @@
+using System.Text;
+using System.Text.Unicode;
+using Portcullis.Core.Text;
+
+namespace Portcullis.Core.MtaSts;
+
+/// <summary>RFC 8461 §3.2 policy body parser. Pure; never throws on input.</summary>
+public static class StsPolicyParser
+{
+    /// <summary>§3.3 suggested limit (64 KiB); larger bodies are rejected, not truncated.</summary>
+    public const int MaxBodyBytes = 65536;
+
+    /// <summary>§3.2 "maximum value of 31557600".</summary>
+    public const long MaxMaxAge = 31557600;
+
+    public static StsPolicyParseResult Parse(ReadOnlySpan<byte> body)
+    {
+        if (body.Length > MaxBodyBytes)
+        {
+            return Fail($"body is {body.Length} bytes (max {MaxBodyBytes})");
+        }
+        if (body is [0xEF, 0xBB, 0xBF, ..])
+        {
+            // A BOM is not part of the ABNF; it would otherwise glue itself onto the first key.
+            return Fail("body starts with a UTF-8 byte order mark");
+        }
+        if (!Utf8.IsValid(body))
+        {
+            return Fail("body is not valid UTF-8");
+        }
+
+        // Lines end in LF or CRLF, mixed allowed (erratum 6253: sts-policy-term = LF / CRLF).
+        var lines = Encoding.UTF8.GetString(body).Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            lines[i] = lines[i].EndsWith('\r') ? lines[i][..^1] : lines[i];
+        }
+
+        // The ABNF allows one final line ending and no empty fields. We also tolerate any number
+        // of trailing blank (or whitespace-only) lines, a harmless editor artefact; a blank line
+        // before the last field is still invalid, as in postfix-tlspol.
+        var count = lines.Length;
+        while (count > 0 && lines[count - 1].AsSpan().Trim(" \t").IsEmpty)
+        {
+            count--;
+        }
+        if (count == 0)
+        {
+            return Fail("policy is empty");
+        }
+
+        var state = new State();
+        for (var i = 0; i < count; i++)
+        {
+            var error = ParseLine(lines[i], i + 1, state);
+            if (error is not null)
+            {
+                return Fail(error);
+            }
+        }
+        return state.Finish();
+    }
+
+    private static string? ParseLine(string raw, int number, State state)
+    {
+        var line = raw.TrimEnd(' ', '\t'); // trailing WSP is allowed after every field
+        if (line.Length == 0)
+        {
+            return $"line {number}: blank line inside the policy";
+        }
+        var colon = line.IndexOf(':');
+        if (colon < 0)
+        {
+            return $"line {number}: no ':' in '{Clip(line)}'";
+        }
+        var key = line[..colon];
+        if (key.Length > 0 && AsciiSyntax.IsWsp(key[^1]))
+        {
+            return $"line {number}: space before ':' in key '{key}'";
+        }
+        if (!AsciiSyntax.IsFieldName(key))
+        {
+            return $"line {number}: invalid key '{Clip(key)}'";
+        }
+        var value = line[(colon + 1)..].TrimStart(' ', '\t'); // sts-policy-field-delim = ":" *WSP
+
+        // Every line must be a well-formed field (sts-policy-ext-value: non-empty, no CTLs),
+        // even an unknown key or an ignored duplicate; only the meaning of those is skipped.
+        if (value.Length == 0)
+        {
+            return $"line {number}: empty value for '{key}'";
+        }
+        foreach (var c in value)
+        {
+            if (char.IsControl(c))
+            {
+                return $"line {number}: control character '{AsciiSyntax.Show(c)}' in value of '{key}'";
+            }
+        }
+
+        var error = key switch
+        {
+            "version" when state.Version is null => ParseVersion(value, state),
+            "mode" when state.Mode is null => ParseMode(value, state),
+            "max_age" when state.MaxAge is null => ParseMaxAge(value, state),
+            "mx" => ParseMx(value, state),
+            _ => null, // unknown key (case-sensitive, so "Mode" too) or later duplicate: ignored
+        };
+        if (error is not null)
+        {
+            return $"line {number}: {error}";
+        }
+        state.Lines.Add($"{key}: {value}");
+        return null;
+    }
+
+    private static string? ParseMode(string value, State state)
+    {
+        state.Mode = value switch
+        {
+            "enforce" => StsMode.Enforce,
+            "testing" => StsMode.Testing,
+            "none" => StsMode.None,
+            _ => null,
+        };
+        return state.Mode is null ? $"mode must be enforce, testing or none (case-sensitive), got '{Clip(value)}'" : null;
+    }
+
+    // 1*10DIGIT and at most 31557600. Larger values are rejected rather than clamped (strict, as
+    // postfix-mta-sts-resolver; erratum 7282 is only reported): a sender that misstates max_age
+    // has a broken policy, and clamping would hide that from the checker.
+    private static string? ParseMaxAge(string value, State state)
+    {
+        if (value.Length > 10 || !AsciiSyntax.AllDigits(value))
+        {
+            return $"max_age must be 1 to 10 digits, got '{Clip(value)}'";
+        }
+        var seconds = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+        if (seconds > MaxMaxAge)
+        {
+            return $"max_age {seconds} exceeds {MaxMaxAge}";
+        }
+        state.MaxAge = seconds;
+        return null;
+    }
+
+    // mx = ["*."] hostname; A-labels only; the wildcard may only be the whole left-most label.
+    private static string? ParseMx(string value, State state)
+    {
+        var host = value.StartsWith("*.", StringComparison.Ordinal) ? value[2..] : value;
+        if (host.Length == 0)
+        {
+            return "mx '*.' has no domain";
+        }
+        foreach (var c in host)
+        {
+            if (c > '~')
+            {
+                return $"mx '{Clip(value)}' is not ASCII (use the A-label form)";
+            }
+        }
+        var problem = AsciiSyntax.CheckHostname(host, minLabels: 2);
+        if (problem is not null)
+        {
+            return $"invalid mx '{Clip(value)}': {problem}";
+        }
+        state.Mx.Add(value.ToLowerInvariant());
+        return null;
+    }
+
+    private static string? ParseVersion(string value, State state)
+    {
+        state.Version = value == "STSv1" ? value : null;
+        return state.Version is null ? $"version must be 'STSv1', got '{Clip(value)}'" : null;
+    }
+
+    private static string Clip(string s) => s.Length <= 64 ? s : s[..64] + "...";
+
+    private static StsPolicyParseResult Fail(string error) => new(null, error);
+
+    private sealed class State
+    {
+        public string? Version;
+        public StsMode? Mode;
+        public long? MaxAge;
+        public readonly List<string> Mx = [];
+        public readonly List<string> Lines = [];
+
+        public StsPolicyParseResult Finish()
+        {
+            var missing = new List<string>();
+            if (Version is null)
+            {
+                missing.Add("version");
+            }
+            if (Mode is null)
+            {
+                missing.Add("mode");
+            }
+            if (MaxAge is null)
+            {
+                missing.Add("max_age");
+            }
+            if (missing.Count > 0)
+            {
+                return Fail($"missing required field(s): {string.Join(", ", missing)}");
+            }
+            if (Mx.Count == 0 && Mode != StsMode.None)
+            {
+                return Fail($"no mx (required unless mode is none; mode is {StsModeNames.ToWire(Mode!.Value)})");
+            }
+            return new(new StsPolicy(Mode!.Value, MaxAge!.Value, Mx, Lines), null);
+        }
+    }
+}
