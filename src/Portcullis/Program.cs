@@ -3,6 +3,8 @@ using Portcullis.Cli;
 using Portcullis.Configuration;
 using Portcullis.Server;
 
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace Portcullis;
 
 public static class Program

@@ -21,7 +21,7 @@ public sealed class DnsClientResolver : IDnsResolver
             Timeout = timeout,
             Retries = Math.Max(0, attempts - 1),
             RequestDnsSecRecords = true,
-            UseTcpOnTruncation = true,
+            UseTcpFallback = true,
             ThrowDnsErrors = false,
             ContinueOnDnsError = false,
             ContinueOnEmptyResponse = false,
