@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what the integration tests drive (nsd, unbound, ldns tools,
+# postfix, openssl), then unit and integration tests. Last line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if ! scripts/install-test-deps.sh; then
+    echo "test.sh: installing test dependencies failed"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+results=$(mktemp -d)
+dotnet test Portcullis.slnx -c Release --logger trx --results-directory "$results" "$@"
+rc=$?
+
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+    [ -e "$trx" ] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+done
+rm -rf "$results"
+# A build failure produces no results: count it as a failure, never as "0 failed".
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    failed=1
+fi
+echo "${passed} passed, ${failed} failed"
+exit "$rc"
