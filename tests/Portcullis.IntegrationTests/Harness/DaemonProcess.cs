@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Portcullis.IntegrationTests.Harness;
+
+/// <summary>
+/// The real Portcullis binary as a child process: `serve` on a loopback port, or one `query` run.
+/// SSL_CERT_FILE points .NET (OpenSSL) at the test CA, exactly as an administrator could.
+/// </summary>
+public sealed class DaemonProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private DaemonProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
+
+    public static string Binary => Path.Combine(AppContext.BaseDirectory, "portcullis.dll");
+
+    public static async Task<DaemonProcess> StartAsync(IPEndPoint dns, string caFile, string cachePath, string? yaml,
+        CancellationToken ct)
+    {
+        int port = FreeTcpPort();
+        var args = new List<string> { Binary, "serve", "--listen", $"127.0.0.1:{port}", "--dns", dns.ToString(), "--cache", cachePath };
+        if (yaml is not null)
+        {
+            string cfg = Path.Combine(Path.GetDirectoryName(cachePath)!, $"portcullis-{port}.yaml");
+            await File.WriteAllTextAsync(cfg, yaml, ct);
+            args.AddRange(["--config", cfg]);
+        }
+        var psi = StartInfo(args, caFile);
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start portcullis");
+        var daemon = new DaemonProcess(process, port);
+        process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"portcullis exited with {process.ExitCode}:\n{daemon.Output}");
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, port, ct);
+                return daemon;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100, ct);
+            }
+        }
+        await daemon.DisposeAsync();
+        throw new TimeoutException($"portcullis did not listen on {port}:\n{daemon.Output}");
+    }
+
+    /// <summary>Runs `portcullis query …` to completion.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunQueryAsync(IPEndPoint dns, string caFile,
+        IEnumerable<string> extraArgs, CancellationToken ct)
+    {
+        var psi = StartInfo([Binary, "query", "--dns", dns.ToString(), .. extraArgs], caFile);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync(ct);
+        var stderr = p.StandardError.ReadToEndAsync(ct);
+        await p.WaitForExitAsync(ct);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    public Task<SocketmapClient> ConnectAsync(CancellationToken ct) => SocketmapClient.ConnectAsync(Port, ct);
+
+    /// <summary>SIGTERM, then waits for a clean exit; returns the exit code.</summary>
+    public async Task<int> StopAsync(CancellationToken ct)
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, 15);
+            await _process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(20), ct);
+        }
+        return _process.ExitCode;
+    }
+
+    /// <summary>kill -9: no chance to flush anything.</summary>
+    public async Task KillHardAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, 9);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    private static ProcessStartInfo StartInfo(IEnumerable<string> args, string caFile)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        psi.Environment["SSL_CERT_FILE"] = caFile;
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        return psi;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.AppendLine(line);
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static int Kill(int pid, int signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {pid}");
+        kill.WaitForExit();
+        return kill.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillHardAsync();
+        _process.Dispose();
+    }
+}
