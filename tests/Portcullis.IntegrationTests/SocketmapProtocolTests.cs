@@ -16,7 +16,7 @@ public sealed class SocketmapProtocolTests : IAsyncLifetime
     private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     public async Task InitializeAsync() =>
-        _daemon = await DaemonProcess.StartAsync(NoResolver, "/dev/null", Path.Combine(_dir, "cache.db"), null, _ct);
+        _daemon = await DaemonProcess.StartAsync(NoResolver, new Dictionary<string, string>(), Path.Combine(_dir, "cache.db"), null, _ct);
 
     public async Task DisposeAsync()
     {

@@ -7,7 +7,7 @@ namespace Portcullis.IntegrationTests.Harness;
 
 /// <summary>
 /// The real Portcullis binary as a child process: `serve` on a loopback port, or one `query` run.
-/// SSL_CERT_FILE points .NET (OpenSSL) at the test CA, exactly as an administrator could.
+/// The environment (SSL_CERT_FILE, SSL_CERT_DIR) points .NET's OpenSSL at the test CA, as an administrator could.
 /// </summary>
 public sealed class DaemonProcess : IAsyncDisposable
 {
@@ -33,7 +33,7 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public static string Binary => Path.Combine(AppContext.BaseDirectory, "portcullis.dll");
 
-    public static async Task<DaemonProcess> StartAsync(IPEndPoint dns, string caFile, string cachePath, string? yaml,
+    public static async Task<DaemonProcess> StartAsync(IPEndPoint dns, IReadOnlyDictionary<string, string> env, string cachePath, string? yaml,
         CancellationToken ct)
     {
         int port = FreeTcpPort();
@@ -44,7 +44,7 @@ public sealed class DaemonProcess : IAsyncDisposable
             await File.WriteAllTextAsync(cfg, yaml, ct);
             args.AddRange(["--config", cfg]);
         }
-        var psi = StartInfo(args, caFile);
+        var psi = StartInfo(args, env);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start portcullis");
         var daemon = new DaemonProcess(process, port);
         process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
@@ -73,10 +73,10 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>Runs `portcullis query …` to completion.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunQueryAsync(IPEndPoint dns, string caFile,
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunQueryAsync(IPEndPoint dns, IReadOnlyDictionary<string, string> env,
         IEnumerable<string> extraArgs, CancellationToken ct)
     {
-        var psi = StartInfo([Binary, "query", "--dns", dns.ToString(), .. extraArgs], caFile);
+        var psi = StartInfo([Binary, "query", "--dns", dns.ToString(), .. extraArgs], env);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
@@ -107,7 +107,7 @@ public sealed class DaemonProcess : IAsyncDisposable
         }
     }
 
-    private static ProcessStartInfo StartInfo(IEnumerable<string> args, string caFile)
+    private static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string> env)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -117,7 +117,8 @@ public sealed class DaemonProcess : IAsyncDisposable
         };
         foreach (string a in args)
             psi.ArgumentList.Add(a);
-        psi.Environment["SSL_CERT_FILE"] = caFile;
+        foreach (var (k, v) in env)
+            psi.Environment[k] = v;
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         return psi;
     }

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Portcullis.IntegrationTests.Harness;
+using Portcullis.IntegrationTests.World;
+
+namespace Portcullis.IntegrationTests;
+
+/// <summary>
+/// MTA-STS end to end: real nsd + validating unbound, real HTTPS policy hosts with a test CA,
+/// the real daemon on a real socket. Each case asserts the exact Postfix answer.
+/// </summary>
+public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world) : IClassFixture<MtaStsWorldFixture>
+{
+    private const string Z = MtaStsWorldFixture.Zone;
+    private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token;
+
+    private async Task<string> AskAsync(string key, string map = "QUERY")
+    {
+        await using var client = await world.Daemon.ConnectAsync(_ct);
+        return await client.QueryAsync(map, key, _ct);
+    }
+
+    private static string Secure(string name) => $"OK secure match=mail.{name}.{Z} servername=hostname";
+
+    [Theory]
+    [InlineData("split")]      // TXT strings of one record are joined
+    [InlineData("spf")]        // a non-STS TXT record beside it is ignored
+    [InlineData("crlf")]       // CRLF line endings
+    [InlineData("charset")]    // Content-Type parameters and case ignored
+    [InlineData("exact")]      // 65,536 bytes is within the limit
+    [InlineData("chunkedok")]  // chunked body without Content-Length
+    [InlineData("cname")]      // _mta-sts CNAME to a provider; policy still from mta-sts.cname
+    public async Task Valid_enforce_policies_give_secure(string name) =>
+        Assert.Equal(Secure(name), await AskAsync($"{name}.{Z}"));
+
+    [Fact]
+    public async Task Enforce_policy_renders_wildcards_for_match_and_keeps_them_for_tlsrpt()
+    {
+        Assert.Equal($"OK secure match=mail.good.{Z}:.backup.good.{Z} servername=hostname", await AskAsync($"good.{Z}"));
+        Assert.Equal(
+            $"OK secure match=mail.good.{Z}:.backup.good.{Z} servername=hostname policy_type=sts policy_domain=good.{Z} " +
+            $"mx_host_pattern=mail.good.{Z} mx_host_pattern=*.backup.good.{Z} { policy_string = version: STSv1 } " +
+            $"{ policy_string = mode: enforce } { policy_string = mx: mail.good.{Z} } " +
+            $"{ policy_string = mx: *.backup.good.{Z} } { policy_string = max_age: 86400 }",
+            await AskAsync($"good.{Z}", "QUERYwithTLSRPT"));
+    }
+
+    [Fact]
+    public async Task Keys_are_normalised_and_bracketed_next_hops_get_the_host_policy()
+    {
+        Assert.Equal($"OK secure match=mail.good.{Z}:.backup.good.{Z} servername=hostname", await AskAsync("GOOD.Mta.Test."));
+        Assert.Equal(Secure("split"), await AskAsync($"[split.{Z}]:587"));
+        Assert.Equal(Secure("xn--bcher-kva"), await AskAsync($"bücher.{Z}"));
+    }
+
+    [Theory]
+    [InlineData("testing", "mode testing is not enforced by default")]
+    [InlineData("none", "mode none")]
+    [InlineData("twosts", "two v=STSv1 records")]
+    [InlineData("badid", "id with a hyphen")]
+    [InlineData("nosts", "no TXT record")]
+    [InlineData("nohost", "policy host does not resolve")]
+    [InlineData("notfound", "HTTP 404")]
+    [InlineData("error500", "HTTP 500")]
+    [InlineData("redirect", "301 is never followed")]
+    [InlineData("html", "text/html")]
+    [InlineData("notype", "no Content-Type")]
+    [InlineData("over", "65,537-byte body")]
+    [InlineData("chunkedover", "65,537-byte chunked body")]
+    [InlineData("bigdeclared", "Content-Length over 64 KiB")]
+    [InlineData("selfsigned", "self-signed certificate")]
+    [InlineData("wrongname", "certificate for another name")]
+    [InlineData("expired", "expired certificate")]
+    [InlineData("ipmx", "IP address as mx")]
+    [InlineData("spacecolon", "space before the colon")]
+    public async Task No_valid_policy_gives_notfound(string name, string why)
+    {
+        Assert.True("NOTFOUND " == await AskAsync($"{name}.{Z}"), why);
+        Assert.Equal("OK dane policy_type=no-policy-found", await AskAsync($"{name}.{Z}", "QUERYwithTLSRPT"));
+    }
+
+    [Fact]
+    public async Task Redirect_target_is_never_requested()
+    {
+        Assert.Equal("NOTFOUND ", await AskAsync($"redirect.{Z}"));
+        Assert.True(world.Host.WasRequested($"mta-sts.redirect.{Z}"));
+        Assert.False(world.Host.WasRequested($"mta-sts.target.{Z}"));
+    }
+
+    [Fact]
+    public async Task No_http_caching_headers_are_sent()
+    {
+        Assert.StartsWith("OK secure", await AskAsync($"good.{Z}"));
+        var requests = world.Host.RequestsFor($"mta-sts.good.{Z}");
+        Assert.NotEmpty(requests);
+        foreach (var r in requests)
+        {
+            Assert.Equal("/.well-known/mta-sts.txt", r.Target);
+            Assert.Equal($"mta-sts.good.{Z}", r.Sni);
+            Assert.Null(r.Header("If-None-Match"));
+            Assert.Null(r.Header("If-Modified-Since"));
+        }
+    }
+
+    [Theory]
+    [InlineData("endless")]
+    [InlineData("drip")]
+    [InlineData("stall")]
+    [InlineData("tlsstall")]
+    public async Task Hostile_hosts_end_within_the_fetch_timeout_with_no_policy(string name)
+    {
+        var sw = Stopwatch.StartNew();
+        Assert.Equal("NOTFOUND ", await AskAsync($"{name}.{Z}"));
+        // fetch_timeout_ms is 3000; DNS and process overheads stay far below the rest.
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Braces_in_a_policy_line_are_never_copied_into_the_answer()
+    {
+        string answer = await AskAsync($"braces.{Z}", "QUERYwithTLSRPT");
+        Assert.StartsWith($"OK secure match=mail.braces.{Z} servername=hostname policy_type=sts", answer);
+        Assert.DoesNotContain("x-note", answer);
+        Assert.DoesNotContain("validation-failure", answer);
+    }
+
+    [Fact]
+    public async Task A_reply_over_100000_bytes_becomes_temp_while_the_smaller_form_is_sent()
+    {
+        string plain = await AskAsync($"big.{Z}");
+        Assert.StartsWith($"OK secure match=mx0000.big.{Z}:mx0001.big.{Z}:", plain);
+        Assert.EndsWith($"mx1999.big.{Z} servername=hostname", plain);
+        Assert.Equal("TEMP policy reply exceeds 100000 bytes", await AskAsync($"big.{Z}", "QUERYwithTLSRPT"));
+    }
+
+    [Fact]
+    public async Task Failed_fetches_are_retried_at_most_every_five_minutes()
+    {
+        for (int i = 0; i < 20; i++)
+            Assert.Equal("NOTFOUND ", await AskAsync($"flaky.{Z}"));
+        Assert.Single(world.Host.RequestsFor($"mta-sts.flaky.{Z}"));
+    }
+
+    [Fact]
+    public async Task Concurrent_queries_share_one_resolution()
+    {
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => AskAsync($"single.{Z}")));
+        Assert.All(answers, a => Assert.Equal(Secure("single"), a));
+        Assert.Single(world.Host.RequestsFor($"mta-sts.single.{Z}"));
+    }
+
+    [Fact]
+    public async Task Cached_policy_survives_restart_and_kill_and_outlives_its_host()
+    {
+        await using var first = await world.StartDaemonAsync("persist.db");
+        await using (var c = await first.ConnectAsync(_ct))
+            Assert.Equal(Secure("persist"), await c.QueryAsync("QUERY", $"persist.{Z}", _ct));
+        Assert.Equal(0, await first.StopAsync(_ct));
+
+        // The policy host now fails: a valid cached policy must still be applied (RFC 8461 §5.1).
+        world.Host.Set($"mta-sts.persist.{Z}", HostBehavior.Text(500, "gone\n"));
+        await using var second = await world.StartDaemonAsync("persist.db");
+        await using (var c = await second.ConnectAsync(_ct))
+        {
+            Assert.Equal(Secure("persist"), await c.QueryAsync("QUERY", $"persist.{Z}", _ct));
+            Assert.Equal(Secure("killed"), await c.QueryAsync("QUERY", $"killed.{Z}", _ct));
+        }
+        // kill -9 right after the write: WAL keeps the committed entry.
+        await second.KillHardAsync();
+        world.Host.Set($"mta-sts.killed.{Z}", HostBehavior.Text(500, "gone\n"));
+
+        await using var third = await world.StartDaemonAsync("persist.db");
+        await using (var c = await third.ConnectAsync(_ct))
+        {
+            Assert.Equal(Secure("persist"), await c.QueryAsync("QUERY", $"persist.{Z}", _ct));
+            Assert.Equal(Secure("killed"), await c.QueryAsync("QUERY", $"killed.{Z}", _ct));
+        }
+        Assert.Single(world.Host.RequestsFor($"mta-sts.persist.{Z}"));
+        Assert.Single(world.Host.RequestsFor($"mta-sts.killed.{Z}"));
+    }
+
+    [Fact]
+    public async Task Query_command_explains_the_decision_as_json()
+    {
+        var (exit, stdout, stderr) = await DaemonProcess.RunQueryAsync(world.Dns.ResolverEndpoint, world.Ca.ChildEnvironment,
+            [$"good.{Z}", "--json"], _ct);
+        Assert.True(exit == 0, stderr + stdout);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal("StsEnforce", root.GetProperty("verdict").GetString());
+        Assert.Equal("v=STSv1; id=20240101", root.GetProperty("txt").GetProperty("record").GetString());
+        Assert.Equal(200, root.GetProperty("fetch").GetProperty("status").GetInt32());
+        Assert.Equal("enforce", root.GetProperty("policy").GetProperty("mode").GetString());
+        Assert.Equal($"OK secure match=mail.good.{Z}:.backup.good.{Z} servername=hostname",
+            root.GetProperty("postfix_query").GetString());
+    }
+
+    [Theory]
+    [InlineData("selfsigned", "sts-webpki-invalid")]
+    [InlineData("notfound", "sts-policy-fetch-error")]
+    [InlineData("html", "sts-policy-invalid")]
+    public async Task Query_command_names_the_failure_and_exits_1(string name, string failure)
+    {
+        var (exit, stdout, stderr) = await DaemonProcess.RunQueryAsync(world.Dns.ResolverEndpoint, world.Ca.ChildEnvironment,
+            [$"{name}.{Z}", "--json"], _ct);
+        Assert.True(exit == 1, stderr + stdout);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(failure, doc.RootElement.GetProperty("fetch").GetProperty("failure").GetString());
+        Assert.Equal("NOTFOUND ", doc.RootElement.GetProperty("postfix_query").GetString());
+    }
+
+    [Fact]
+    public async Task Query_command_text_output_shows_the_evidence()
+    {
+        var (exit, stdout, _) = await DaemonProcess.RunQueryAsync(world.Dns.ResolverEndpoint, world.Ca.ChildEnvironment,
+            [$"nosts.{Z}"], _ct);
+        Assert.Equal(1, exit);
+        Assert.Contains("Decision:        NoPolicy", stdout);
+        Assert.Contains("Policy fetch:    not attempted", stdout);
+        Assert.Contains("Postfix answer:  NOTFOUND ", stdout);
+    }
+}
