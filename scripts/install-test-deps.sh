@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the external programs the integration tests drive (nsd, unbound, ldns tools, postfix's postmap,
+# openssl, dig). Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
+set -eu
+
+PATH="$PATH:/usr/sbin:/sbin"
+missing=""
+for bin in nsd unbound unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig; do
+    command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
+done
+if [ -z "$missing" ]; then
+    echo "install-test-deps: all present"
+    exit 0
+fi
+echo "install-test-deps: missing:$missing"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: must run as root" >&2
+    exit 1
+fi
+
+# Keep postfix's installer from asking questions or configuring a live mail system.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+    nsd unbound ldnsutils postfix openssl dnsutils ca-certificates
+
+# The tests run their own instances on random loopback ports; system services are not needed.
+# Stopping them is best effort (there may be no systemd, e.g. in containers).
+for svc in nsd unbound postfix; do
+    if [ -d /run/systemd/system ]; then
+        systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    fi
+done
+echo "install-test-deps: done"
