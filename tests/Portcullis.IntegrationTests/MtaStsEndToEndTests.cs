@@ -39,9 +39,9 @@ public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world) : IClassFixtur
         Assert.Equal($"OK secure match=mail.good.{Z}:.backup.good.{Z} servername=hostname", await AskAsync($"good.{Z}"));
         Assert.Equal(
             $"OK secure match=mail.good.{Z}:.backup.good.{Z} servername=hostname policy_type=sts policy_domain=good.{Z} " +
-            $"mx_host_pattern=mail.good.{Z} mx_host_pattern=*.backup.good.{Z} { policy_string = version: STSv1 } " +
-            $"{ policy_string = mode: enforce } { policy_string = mx: mail.good.{Z} } " +
-            $"{ policy_string = mx: *.backup.good.{Z} } { policy_string = max_age: 86400 }",
+            $"mx_host_pattern=mail.good.{Z} mx_host_pattern=*.backup.good.{Z} {{ policy_string = version: STSv1 }} " +
+            $"{{ policy_string = mode: enforce }} {{ policy_string = mx: mail.good.{Z} }} " +
+            $"{{ policy_string = mx: *.backup.good.{Z} }} {{ policy_string = max_age: 86400 }}",
             await AskAsync($"good.{Z}", "QUERYwithTLSRPT"));
     }
 
