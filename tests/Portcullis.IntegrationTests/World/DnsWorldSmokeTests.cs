@@ -1,3 +1,5 @@
+using Xunit.Abstractions;
+
 namespace Portcullis.IntegrationTests.World;
 
 public sealed class SmokeDnsWorldFixture : IAsyncLifetime
@@ -19,9 +21,16 @@ public sealed class SmokeDnsWorldFixture : IAsyncLifetime
     public async Task DisposeAsync() => await World.DisposeAsync();
 }
 
-public sealed class DnsWorldSmokeTests(SmokeDnsWorldFixture fixture) : IClassFixture<SmokeDnsWorldFixture>
+public sealed class DnsWorldSmokeTests(SmokeDnsWorldFixture fixture, ITestOutputHelper output) : IClassFixture<SmokeDnsWorldFixture>
 {
     private DnsWorld World => fixture.World;
+
+    [Fact]
+    public void Reports_start_time()
+    {
+        output.WriteLine($"DNS world (7 zones) started in {World.StartTime.TotalMilliseconds:F0} ms; resolver {World.ResolverEndpoint}, authoritative {World.AuthoritativeEndpoint}");
+        Assert.True(World.StartTime < TimeSpan.FromSeconds(30));
+    }
 
     [Theory]
     [InlineData("mx.signed.test", DnsProbe.A)]
