@@ -1,3 +1,5 @@
+using Xunit.Abstractions;
+
 namespace Portcullis.IntegrationTests.World;
 
 public sealed class SmokeDnsWorldFixture : IAsyncLifetime
@@ -13,15 +15,23 @@ public sealed class SmokeDnsWorldFixture : IAsyncLifetime
         w.Zone("bogus.test", bogusDs: true).Mx("mx").A("mx");
         w.Zone("expired.test", expiredSignatures: true).Mx("mx").A("mx");
         w.Zone("deep.signed.test").A("mx").Cname("alias", "mx.signed.test.");
+        w.Zone("sub.example").A("www"); // TLD other than test., delegated straight from the root
         World = await w.StartAsync();
     }
 
     public async Task DisposeAsync() => await World.DisposeAsync();
 }
 
-public sealed class DnsWorldSmokeTests(SmokeDnsWorldFixture fixture) : IClassFixture<SmokeDnsWorldFixture>
+public sealed class DnsWorldSmokeTests(SmokeDnsWorldFixture fixture, ITestOutputHelper output) : IClassFixture<SmokeDnsWorldFixture>
 {
     private DnsWorld World => fixture.World;
+
+    [Fact]
+    public void Reports_start_time()
+    {
+        output.WriteLine($"DNS world (8 zones) started in {World.StartTime.TotalMilliseconds:F0} ms; resolver {World.ResolverEndpoint}, authoritative {World.AuthoritativeEndpoint}");
+        Assert.True(World.StartTime < TimeSpan.FromSeconds(30));
+    }
 
     [Theory]
     [InlineData("mx.signed.test", DnsProbe.A)]
@@ -29,6 +39,7 @@ public sealed class DnsWorldSmokeTests(SmokeDnsWorldFixture fixture) : IClassFix
     [InlineData("_mta-sts.signed.test", DnsProbe.Txt)]
     [InlineData("_25._tcp.mx.signed.test", DnsProbe.Tlsa)]
     [InlineData("alias.deep.signed.test", DnsProbe.A)]
+    [InlineData("www.sub.example", DnsProbe.A)]
     public async Task Signed_names_validate_with_AD(string name, ushort type)
     {
         var r = await World.QueryAsync(name, type);

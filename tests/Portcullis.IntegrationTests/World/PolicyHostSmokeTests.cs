@@ -120,7 +120,8 @@ public sealed class PolicyHostSmokeTests : IAsyncLifetime
     [Fact]
     public async Task Stalls_time_out_the_client()
     {
-        using var client = _host.CreateClient(TimeSpan.FromMilliseconds(500));
+        // Generous timeout: under load the first handshake (including certificate issuance) can take a while.
+        using var client = _host.CreateClient(TimeSpan.FromSeconds(2));
         _host.Set(Host, HostBehavior.StallBeforeHeaders());
         _host.Set("tls-stall.a.test", HostBehavior.StallTls());
         await Assert.ThrowsAsync<TaskCanceledException>(() => client.GetAsync(Url()));
