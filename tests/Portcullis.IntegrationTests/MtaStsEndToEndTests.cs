@@ -180,6 +180,23 @@ public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world) : IClassFixtur
     }
 
     [Fact]
+    public async Task Policy_failures_are_reported_to_tlsrpt_postfix_only_when_enabled()
+    {
+        await using var daemon = await world.StartDaemonAsync("failures.db",
+            "tlsrpt:\n  no_policy_level: may\n  report_policy_failures: true\n");
+        await using var c = await daemon.ConnectAsync(_ct);
+        Assert.Equal($"OK may policy_type=sts policy_domain=selfsigned.{Z} policy_failure=sts-webpki-invalid " +
+            "{ policy_string = v=STSv1; id=20240101 }", await c.QueryAsync("QUERYwithTLSRPT", $"selfsigned.{Z}", _ct));
+        Assert.Equal($"OK may policy_type=sts policy_domain=notfound.{Z} policy_failure=sts-policy-fetch-error " +
+            "{ policy_string = v=STSv1; id=20240101 }", await c.QueryAsync("QUERYwithTLSRPT", $"notfound.{Z}", _ct));
+        Assert.Equal($"OK may policy_type=sts policy_domain=ipmx.{Z} policy_failure=sts-policy-invalid " +
+            "{ policy_string = v=STSv1; id=20240101 }", await c.QueryAsync("QUERYwithTLSRPT", $"ipmx.{Z}", _ct));
+        Assert.Equal("OK may policy_type=no-policy-found", await c.QueryAsync("QUERYwithTLSRPT", $"nosts.{Z}", _ct));
+        // QUERY never carries TLSRPT attributes.
+        Assert.Equal("NOTFOUND ", await c.QueryAsync("QUERY", $"selfsigned.{Z}", _ct));
+    }
+
+    [Fact]
     public async Task Query_command_explains_the_decision_as_json()
     {
         var (exit, stdout, stderr) = await DaemonProcess.RunQueryAsync(world.Dns.ResolverEndpoint, world.Ca.ChildEnvironment,

@@ -106,8 +106,8 @@ public sealed class MtaStsWorldFixture : IAsyncLifetime
         Daemon = await StartDaemonAsync("cache.db");
     }
 
-    public Task<DaemonProcess> StartDaemonAsync(string cacheFile) =>
-        DaemonProcess.StartAsync(Dns.ResolverEndpoint, Ca.ChildEnvironment, Path.Combine(Dir, cacheFile), DaemonYaml,
+    public Task<DaemonProcess> StartDaemonAsync(string cacheFile, string extraYaml = "") =>
+        DaemonProcess.StartAsync(Dns.ResolverEndpoint, Ca.ChildEnvironment, Path.Combine(Dir, cacheFile), DaemonYaml + "\n" + extraYaml,
             new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
 
     public async Task DisposeAsync()

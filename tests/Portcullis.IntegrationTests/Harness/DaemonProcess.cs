@@ -34,10 +34,12 @@ public sealed class DaemonProcess : IAsyncDisposable
     public static string Binary => Path.Combine(AppContext.BaseDirectory, "portcullis.dll");
 
     public static async Task<DaemonProcess> StartAsync(IPEndPoint dns, IReadOnlyDictionary<string, string> env, string cachePath, string? yaml,
-        CancellationToken ct)
+        CancellationToken ct, bool extraListen = true)
     {
         int port = FreeTcpPort();
-        var args = new List<string> { Binary, "serve", "--listen", $"127.0.0.1:{port}", "--dns", dns.ToString(), "--cache", cachePath };
+        var args = new List<string> { Binary, "serve", "--dns", dns.ToString(), "--cache", cachePath };
+        if (extraListen)
+            args.AddRange(["--listen", $"127.0.0.1:{port}"]);
         if (yaml is not null)
         {
             string cfg = Path.Combine(Path.GetDirectoryName(cachePath)!, $"portcullis-{port}.yaml");
@@ -57,6 +59,8 @@ public sealed class DaemonProcess : IAsyncDisposable
         {
             if (process.HasExited)
                 throw new InvalidOperationException($"portcullis exited with {process.ExitCode}:\n{daemon.Output}");
+            if (!extraListen && daemon.Output.Contains("listening on", StringComparison.Ordinal))
+                return daemon;
             try
             {
                 using var probe = new TcpClient();

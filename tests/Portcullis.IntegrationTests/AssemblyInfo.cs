@@ -1,0 +1,2 @@
+// The suite drives Linux programs (nsd, unbound, postfix) and unix sockets.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

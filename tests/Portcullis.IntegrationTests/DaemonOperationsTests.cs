@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Portcullis.IntegrationTests.Harness;
+
+namespace Portcullis.IntegrationTests;
+
+/// <summary>Start-up, configuration and listener behaviour of the real binary.</summary>
+public sealed class DaemonOperationsTests : IDisposable
+{
+    private static readonly IPEndPoint NoResolver = new(IPAddress.Loopback, 9);
+    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-ops-").FullName;
+    private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+
+    [Fact]
+    public async Task Unix_socket_listener_gets_the_configured_mode_and_answers()
+    {
+        string sock = Path.Combine(_dir, "portcullis.sock");
+        string yaml = $"listen: [\"unix:{sock}\"]\nsocket_permissions: \"0640\"\n";
+        await using var daemon = await DaemonProcess.StartAsync(NoResolver, new Dictionary<string, string>(),
+            Path.Combine(_dir, "cache.db"), yaml, _ct, extraListen: false);
+        for (int i = 0; i < 100 && !File.Exists(sock); i++)
+            await Task.Delay(100, _ct);
+        for (int i = 0; i < 50 && File.GetUnixFileMode(sock) != (UnixFileMode)0b110_100_000; i++)
+            await Task.Delay(100, _ct);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(sock));
+
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(sock), _ct);
+        await socket.SendAsync(SocketmapClient.Frame("QUERY .example.com"), _ct);
+        byte[] buffer = new byte[64];
+        int n = await socket.ReceiveAsync(buffer, _ct);
+        Assert.Equal("9:NOTFOUND ,", Encoding.ASCII.GetString(buffer, 0, n));
+    }
+
+    [Fact]
+    public async Task A_corrupt_cache_file_is_moved_aside_and_the_daemon_serves()
+    {
+        string cache = Path.Combine(_dir, "cache.db");
+        await File.WriteAllBytesAsync(cache, Encoding.ASCII.GetBytes(new string('x', 8192)), _ct);
+        await using var daemon = await DaemonProcess.StartAsync(NoResolver, new Dictionary<string, string>(), cache, null, _ct);
+        await using var client = await daemon.ConnectAsync(_ct);
+        Assert.Equal("NOTFOUND ", await client.QueryAsync("QUERY", "[192.0.2.1]", _ct));
+        Assert.Single(Directory.GetFiles(_dir, "cache.db.corrupt-*"));
+        Assert.Contains("is unreadable", daemon.Output);
+    }
+
+    [Theory]
+    [InlineData("lisen: [\"127.0.0.1:1\"]\n", "unknown key 'lisen'")]
+    [InlineData("dns:\n  sever: 127.0.0.1\n", "unknown key 'sever'")]
+    [InlineData("mta_sts:\n  fetch_timeout_ms: 120000\n", "mta_sts.fetch_timeout_ms")]
+    [InlineData("socket_permissions: \"rw\"\n", "socket_permissions")]
+    public async Task Configuration_errors_name_the_key_and_exit_78(string yaml, string expected)
+    {
+        string cfg = Path.Combine(_dir, "bad.yaml");
+        await File.WriteAllTextAsync(cfg, yaml, _ct);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in new[] { DaemonProcess.Binary, "serve", "--config", cfg })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string stderr = await p.StandardError.ReadToEndAsync(_ct);
+        await p.WaitForExitAsync(_ct);
+        Assert.Equal(78, p.ExitCode);
+        Assert.Contains(expected, stderr);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, true);
+}
