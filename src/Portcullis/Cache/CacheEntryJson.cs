@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 
 namespace Portcullis.Cache;
@@ -14,6 +15,20 @@ public static class CacheEntryJson
     };
 
     public static string Serialize(StsCacheEntry entry) => JsonSerializer.Serialize(entry, Options);
+
+    public static string Serialize(DaneCacheEntry entry) => JsonSerializer.Serialize(entry, Options);
+
+    public static DaneCacheEntry? DeserializeDane(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<DaneCacheEntry>(json, Options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Null for unreadable data (e.g. written by an incompatible version): treated as a miss.</summary>
     public static StsCacheEntry? Deserialize(string json)

@@ -2,8 +2,8 @@ using Portcullis.Core.MtaSts;
 
 namespace Portcullis.Cache;
 
-/// <summary>Persistent storage of per-domain MTA-STS state. Backends: SQLite (default).</summary>
-public interface IPolicyStore : IAsyncDisposable
+/// <summary>Persistent storage of per-domain MTA-STS state and DANE verdicts. Backends: SQLite (default), memory.</summary>
+public interface IPolicyStore : IDaneStore, IAsyncDisposable
 {
     Task<StsCacheEntry?> GetAsync(string domain, CancellationToken ct);
     Task SetAsync(StsCacheEntry entry, CancellationToken ct);
@@ -12,4 +12,11 @@ public interface IPolicyStore : IAsyncDisposable
     Task<int> PurgeAsync(string? domain, CancellationToken ct);
     /// <summary>Deletes entries that are no longer useful at <paramref name="now"/>.</summary>
     Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken ct);
+}
+
+/// <summary>Persistent storage of per-domain DANE verdicts.</summary>
+public interface IDaneStore
+{
+    Task<Core.Dane.DaneCacheEntry?> GetDaneAsync(string domain, CancellationToken ct);
+    Task SetDaneAsync(Core.Dane.DaneCacheEntry entry, CancellationToken ct);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 
 namespace Portcullis.Cache;
@@ -7,6 +8,16 @@ namespace Portcullis.Cache;
 public sealed class MemoryPolicyStore : IPolicyStore
 {
     private readonly ConcurrentDictionary<string, StsCacheEntry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DaneCacheEntry> _dane = new(StringComparer.Ordinal);
+
+    public Task<DaneCacheEntry?> GetDaneAsync(string domain, CancellationToken ct) =>
+        Task.FromResult(_dane.TryGetValue(domain, out var e) ? e : null);
+
+    public Task SetDaneAsync(DaneCacheEntry entry, CancellationToken ct)
+    {
+        _dane[entry.Domain] = entry;
+        return Task.CompletedTask;
+    }
 
     public Task<StsCacheEntry?> GetAsync(string domain, CancellationToken ct) =>
         Task.FromResult(_entries.TryGetValue(domain, out var e) ? e : null);
@@ -23,9 +34,10 @@ public sealed class MemoryPolicyStore : IPolicyStore
     public Task<int> PurgeAsync(string? domain, CancellationToken ct)
     {
         if (domain is not null)
-            return Task.FromResult(_entries.TryRemove(domain, out _) ? 1 : 0);
-        int n = _entries.Count;
+            return Task.FromResult((_entries.TryRemove(domain, out _) ? 1 : 0) + (_dane.TryRemove(domain, out _) ? 1 : 0));
+        int n = _entries.Count + _dane.Count;
         _entries.Clear();
+        _dane.Clear();
         return Task.FromResult(n);
     }
 
@@ -35,6 +47,11 @@ public sealed class MemoryPolicyStore : IPolicyStore
         foreach (var (d, e) in _entries)
         {
             if (e.DiscardAfter < now && _entries.TryRemove(d, out _))
+                n++;
+        }
+        foreach (var (d, e) in _dane)
+        {
+            if (e.ExpiresAt < now && _dane.TryRemove(d, out _))
                 n++;
         }
         return Task.FromResult(n);

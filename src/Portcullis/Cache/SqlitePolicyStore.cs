@@ -1,15 +1,17 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 
 namespace Portcullis.Cache;
 
 /// <summary>
-/// SQLite cache in WAL mode: survives restarts and kill -9. A file SQLite cannot read is moved
+/// SQLite cache in WAL mode (tables sts_cache and dane_cache, JSON entries): survives restarts and kill -9. A file SQLite cannot read is moved
 /// aside (never deleted: an administrator may want it) and a new cache is started.
 /// </summary>
 public sealed class SqlitePolicyStore : IPolicyStore
 {
+    private static readonly string[] Tables = ["sts_cache", "dane_cache"];
     private readonly SqliteConnection _db;
     private readonly SemaphoreSlim _lock = new(1, 1);
 
@@ -61,13 +63,16 @@ public sealed class SqlitePolicyStore : IPolicyStore
                 if (result != "ok")
                     throw new SqliteException($"quick_check: {result}", 11);
             }
-            Exec(db, """
-                CREATE TABLE IF NOT EXISTS sts_cache (
-                    domain TEXT PRIMARY KEY,
-                    entry TEXT NOT NULL,
-                    discard_after INTEGER NOT NULL
-                )
-                """);
+            foreach (string table in Tables)
+            {
+                Exec(db, $"""
+                    CREATE TABLE IF NOT EXISTS {table} (
+                        domain TEXT PRIMARY KEY,
+                        entry TEXT NOT NULL,
+                        discard_after INTEGER NOT NULL
+                    )
+                    """);
+            }
             return db;
         }
         catch
@@ -77,15 +82,27 @@ public sealed class SqlitePolicyStore : IPolicyStore
         }
     }
 
-    public async Task<StsCacheEntry?> GetAsync(string domain, CancellationToken ct)
+    public async Task<StsCacheEntry?> GetAsync(string domain, CancellationToken ct) =>
+        await GetJsonAsync("sts_cache", domain, ct) is { } json ? CacheEntryJson.Deserialize(json) : null;
+
+    public Task SetAsync(StsCacheEntry entry, CancellationToken ct) =>
+        SetJsonAsync("sts_cache", entry.Domain, CacheEntryJson.Serialize(entry), entry.DiscardAfter, ct);
+
+    public async Task<DaneCacheEntry?> GetDaneAsync(string domain, CancellationToken ct) =>
+        await GetJsonAsync("dane_cache", domain, ct) is { } json ? CacheEntryJson.DeserializeDane(json) : null;
+
+    public Task SetDaneAsync(DaneCacheEntry entry, CancellationToken ct) =>
+        SetJsonAsync("dane_cache", entry.Domain, CacheEntryJson.Serialize(entry), entry.ExpiresAt, ct);
+
+    private async Task<string?> GetJsonAsync(string table, string domain, CancellationToken ct)
     {
         await _lock.WaitAsync(ct);
         try
         {
             using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT entry FROM sts_cache WHERE domain = $d";
+            cmd.CommandText = $"SELECT entry FROM {table} WHERE domain = $d";
             cmd.Parameters.AddWithValue("$d", domain);
-            return await cmd.ExecuteScalarAsync(ct) is string json ? CacheEntryJson.Deserialize(json) : null;
+            return await cmd.ExecuteScalarAsync(ct) as string;
         }
         finally
         {
@@ -93,19 +110,19 @@ public sealed class SqlitePolicyStore : IPolicyStore
         }
     }
 
-    public async Task SetAsync(StsCacheEntry entry, CancellationToken ct)
+    private async Task SetJsonAsync(string table, string domain, string json, DateTimeOffset discardAfter, CancellationToken ct)
     {
         await _lock.WaitAsync(ct);
         try
         {
             using var cmd = _db.CreateCommand();
-            cmd.CommandText = """
-                INSERT INTO sts_cache (domain, entry, discard_after) VALUES ($d, $e, $x)
+            cmd.CommandText = $"""
+                INSERT INTO {table} (domain, entry, discard_after) VALUES ($d, $e, $x)
                 ON CONFLICT(domain) DO UPDATE SET entry = excluded.entry, discard_after = excluded.discard_after
                 """;
-            cmd.Parameters.AddWithValue("$d", entry.Domain);
-            cmd.Parameters.AddWithValue("$e", CacheEntryJson.Serialize(entry));
-            cmd.Parameters.AddWithValue("$x", entry.DiscardAfter.ToUnixTimeSeconds());
+            cmd.Parameters.AddWithValue("$d", domain);
+            cmd.Parameters.AddWithValue("$e", json);
+            cmd.Parameters.AddWithValue("$x", discardAfter.ToUnixTimeSeconds());
             await cmd.ExecuteNonQueryAsync(ct);
         }
         finally
@@ -141,11 +158,16 @@ public sealed class SqlitePolicyStore : IPolicyStore
         await _lock.WaitAsync(ct);
         try
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = domain is null ? "DELETE FROM sts_cache" : "DELETE FROM sts_cache WHERE domain = $d";
-            if (domain is not null)
-                cmd.Parameters.AddWithValue("$d", domain);
-            return await cmd.ExecuteNonQueryAsync(ct);
+            int n = 0;
+            foreach (string table in Tables)
+            {
+                using var cmd = _db.CreateCommand();
+                cmd.CommandText = domain is null ? $"DELETE FROM {table}" : $"DELETE FROM {table} WHERE domain = $d";
+                if (domain is not null)
+                    cmd.Parameters.AddWithValue("$d", domain);
+                n += await cmd.ExecuteNonQueryAsync(ct);
+            }
+            return n;
         }
         finally
         {
@@ -158,10 +180,15 @@ public sealed class SqlitePolicyStore : IPolicyStore
         await _lock.WaitAsync(ct);
         try
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "DELETE FROM sts_cache WHERE discard_after < $now";
-            cmd.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
-            return await cmd.ExecuteNonQueryAsync(ct);
+            int n = 0;
+            foreach (string table in Tables)
+            {
+                using var cmd = _db.CreateCommand();
+                cmd.CommandText = $"DELETE FROM {table} WHERE discard_after < $now";
+                cmd.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
+                n += await cmd.ExecuteNonQueryAsync(ct);
+            }
+            return n;
         }
         finally
         {

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Cache;
 using Portcullis.Configuration;
+using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
 using Portcullis.Core.Protocol;
+using Portcullis.Dns;
 using Portcullis.Http;
 using Portcullis.Resolution;
 
@@ -32,14 +33,18 @@ public static class QueryCommand
         var dns = settings.CreateResolver();
         using var fetcher = new PolicyFetcher(dns, settings.Fetch, time);
         await using var store = new MemoryPolicyStore();
-        var resolver = new PolicyResolver(dns, fetcher, store, new StsEngine(settings.Sts), time, NullLogger<PolicyResolver>.Instance);
+        var health = new ResolverHealth(dns, time, NullLogger<ResolverHealth>.Instance);
+        var selfTest = await health.CheckAsync(ct);
+        var resolver = new PolicyResolver(dns, fetcher, store, new StsEngine(settings.Sts), settings.CreateDaneResolver(dns),
+            health, time, NullLogger<PolicyResolver>.Instance);
         var r = await resolver.ResolveAsync(hop.Domain, ct);
-        var query = AnswerRenderer.Render(r.Answer, false, settings.Render).ToString();
-        var queryRpt = AnswerRenderer.Render(r.Answer, true, settings.Render).ToString();
+        var report = new Report(r, settings, selfTest,
+            AnswerRenderer.Render(r.Answer, false, settings.Render).ToString(),
+            AnswerRenderer.Render(r.Answer, true, settings.Render).ToString());
         if (json)
-            stdout.WriteLine(ToJson(r, settings, query, queryRpt).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            stdout.WriteLine(report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         else
-            WriteText(stdout, r, settings, query, queryRpt);
+            report.WriteText(stdout);
         return r.Answer.Verdict switch
         {
             Verdict.DaneOnly or Verdict.Dane or Verdict.StsEnforce => ExitPolicy,
@@ -48,82 +53,135 @@ public static class QueryCommand
         };
     }
 
-    private static void WriteText(TextWriter o, Resolution.Resolution r, Settings s, string query, string queryRpt)
+    private sealed record Report(Resolution.Resolution R, Settings S, ResolverHealth.Snapshot SelfTest, string Query, string QueryRpt)
     {
-        o.WriteLine($"Domain:          {r.Domain}");
-        o.WriteLine($"Resolver:        {s.DnsServer}");
-        o.WriteLine($"MTA-STS TXT:     {r.TxtDnsDetail}");
-        if (r.Txt is { } txt)
+        public void WriteText(TextWriter o)
         {
-            o.WriteLine($"  record:        {(txt.Record is null ? "(none)" : "\"" + txt.Record + "\"")}");
-            o.WriteLine($"  verdict:       {txt.Status}{(txt.Id is null ? "" : ", id " + txt.Id)}: {txt.Detail}");
+            o.WriteLine($"Domain:          {R.Domain}");
+            o.WriteLine($"Resolver:        {S.DnsServer} — {(SelfTest.Validates == true ? "validates DNSSEC" : "NOT VALIDATING")}: {SelfTest.Detail}");
+            if (R.Dane is { } d)
+            {
+                o.WriteLine($"DANE:            {d.Verdict}: {d.Reason}");
+                if (d.MxDetail is not null)
+                    o.WriteLine($"  MX:            {d.MxDetail}");
+                foreach (var h in d.Hosts)
+                {
+                    o.WriteLine($"  host {h.Host}: {h.Dane}: {h.Reason}");
+                    foreach (string l in h.Lookups)
+                        o.WriteLine($"    lookup:      {l}");
+                    foreach (var (rec, why) in h.Tlsa)
+                        o.WriteLine($"    TLSA {rec}: {why ?? "usable"}");
+                }
+            }
+            if (R.Sts is { } s)
+            {
+                o.WriteLine($"MTA-STS TXT:     {s.TxtDnsDetail ?? (s.FromCache ? "(cached)" : "(not looked up)")}");
+                if (s.Txt is { } txt)
+                {
+                    o.WriteLine($"  record:        {(txt.Record is null ? "(none)" : "\"" + txt.Record + "\"")}");
+                    o.WriteLine($"  verdict:       {txt.Status}{(txt.Id is null ? "" : ", id " + txt.Id)}: {txt.Detail}");
+                }
+                if (s.Fetch is { } f)
+                {
+                    o.WriteLine($"Policy fetch:    GET {f.Url}");
+                    o.WriteLine($"  response:      {(f.StatusCode is { } sc ? "HTTP " + sc : "no response")}, Content-Type {f.ContentType ?? "-"}, {f.BodyBytes} bytes, {f.Elapsed.TotalMilliseconds:0} ms");
+                    o.WriteLine($"  result:        {(f.Outcome.Policy is null ? "FAILED (" + f.Outcome.Failure + ")" : "ok")}: {f.Outcome.Detail}");
+                }
+                else
+                {
+                    o.WriteLine($"Policy fetch:    {(s.SkippedForNullMx ? "skipped (null MX)" : "not attempted")}");
+                }
+                if (s.Entry?.Policy is { } p)
+                {
+                    o.WriteLine($"Policy:          id {s.Entry.PolicyId}, mode {StsModeNames.ToWire(p.Mode)}, max_age {p.MaxAgeSeconds}, valid until {s.Entry.PolicyExpiresAt:u}");
+                    foreach (string mx in p.MxPatterns)
+                        o.WriteLine($"  mx:            {mx}");
+                }
+            }
+            else
+            {
+                o.WriteLine("MTA-STS:         not consulted (the DANE verdict decides)");
+            }
+            o.WriteLine($"Decision:        {R.Answer.Verdict}");
+            o.WriteLine($"Why:             {R.Answer.Reason}");
+            o.WriteLine($"Postfix answer:  {Query}");
+            o.WriteLine($"  with TLSRPT:   {QueryRpt}");
         }
-        if (r.Fetch is { } f)
-        {
-            o.WriteLine($"Policy fetch:    GET {f.Url}");
-            o.WriteLine($"  response:      {(f.StatusCode is { } sc ? "HTTP " + sc : "no response")}, Content-Type {f.ContentType ?? "-"}, {f.BodyBytes} bytes, {f.Elapsed.TotalMilliseconds:0} ms");
-            o.WriteLine($"  result:        {(f.Outcome.Policy is null ? "FAILED (" + f.Outcome.Failure + ")" : "ok")}: {f.Outcome.Detail}");
-        }
-        else
-        {
-            o.WriteLine("Policy fetch:    not attempted");
-        }
-        if (r.Entry?.Policy is { } p)
-        {
-            o.WriteLine($"Policy:          id {r.Entry.PolicyId}, mode {StsModeNames.ToWire(p.Mode)}, max_age {p.MaxAgeSeconds}, valid until {r.Entry.PolicyExpiresAt:u}");
-            foreach (string mx in p.MxPatterns)
-                o.WriteLine($"  mx:            {mx}");
-        }
-        o.WriteLine($"Decision:        {r.Answer.Verdict}");
-        o.WriteLine($"Why:             {r.Answer.Reason}");
-        o.WriteLine($"Postfix answer:  {query}");
-        o.WriteLine($"  with TLSRPT:   {queryRpt}");
-    }
 
-    private static JsonObject ToJson(Resolution.Resolution r, Settings s, string query, string queryRpt)
-    {
-        var o = new JsonObject
+        public JsonObject ToJson()
         {
-            ["domain"] = r.Domain,
-            ["resolver"] = s.DnsServer.ToString(),
-            ["verdict"] = r.Answer.Verdict.ToString(),
-            ["why"] = r.Answer.Reason,
-            ["postfix_query"] = query,
-            ["postfix_query_with_tlsrpt"] = queryRpt,
-            ["txt"] = new JsonObject
+            var o = new JsonObject
             {
-                ["lookup"] = r.TxtDnsDetail,
-                ["status"] = r.Txt?.Status.ToString(),
-                ["record"] = r.Txt?.Record,
-                ["id"] = r.Txt?.Id,
-                ["detail"] = r.Txt?.Detail,
-            },
-        };
-        if (r.Fetch is { } f)
-        {
-            o["fetch"] = new JsonObject
-            {
-                ["url"] = f.Url,
-                ["status"] = f.StatusCode,
-                ["content_type"] = f.ContentType,
-                ["bytes"] = f.BodyBytes,
-                ["elapsed_ms"] = (long)f.Elapsed.TotalMilliseconds,
-                ["ok"] = f.Outcome.Policy is not null,
-                ["failure"] = f.Outcome.Failure is { } t ? StsFailureTypeNames.ToWire(t) : null,
-                ["detail"] = f.Outcome.Detail,
+                ["domain"] = R.Domain,
+                ["resolver"] = S.DnsServer.ToString(),
+                ["resolver_validates"] = SelfTest.Validates == true,
+                ["resolver_self_test"] = SelfTest.Detail,
+                ["verdict"] = R.Answer.Verdict.ToString(),
+                ["why"] = R.Answer.Reason,
+                ["postfix_query"] = Query,
+                ["postfix_query_with_tlsrpt"] = QueryRpt,
             };
-        }
-        if (r.Entry?.Policy is { } p)
-        {
-            o["policy"] = new JsonObject
+            if (R.Dane is { } d)
             {
-                ["id"] = r.Entry.PolicyId,
-                ["mode"] = StsModeNames.ToWire(p.Mode),
-                ["max_age"] = p.MaxAgeSeconds,
-                ["mx"] = new JsonArray([.. p.MxPatterns.Select(m => (JsonNode?)JsonValue.Create(m))]),
-                ["expires"] = r.Entry.PolicyExpiresAt?.ToString("o"),
-            };
+                o["dane"] = new JsonObject
+                {
+                    ["verdict"] = d.Verdict.ToString(),
+                    ["reason"] = d.Reason,
+                    ["mx"] = d.MxDetail,
+                    ["mx_secure"] = d.MxSecure,
+                    ["hosts"] = new JsonArray([.. d.Hosts.Select(h => (JsonNode)new JsonObject
+                    {
+                        ["host"] = h.Host,
+                        ["dane"] = h.Dane.ToString(),
+                        ["reason"] = h.Reason,
+                        ["tlsa_name"] = h.TlsaName,
+                        ["lookups"] = new JsonArray([.. h.Lookups.Select(l => (JsonNode?)JsonValue.Create(l))]),
+                        ["tlsa"] = new JsonArray([.. h.Tlsa.Select(t => (JsonNode)new JsonObject
+                        {
+                            ["record"] = t.Record.ToString(),
+                            ["usable"] = t.Unusable is null,
+                            ["why"] = t.Unusable,
+                        })]),
+                    })]),
+                };
+            }
+            if (R.Sts is { } s)
+            {
+                o["txt"] = new JsonObject
+                {
+                    ["lookup"] = s.TxtDnsDetail,
+                    ["status"] = s.Txt?.Status.ToString(),
+                    ["record"] = s.Txt?.Record,
+                    ["id"] = s.Txt?.Id,
+                    ["detail"] = s.Txt?.Detail,
+                };
+                if (s.Fetch is { } f)
+                {
+                    o["fetch"] = new JsonObject
+                    {
+                        ["url"] = f.Url,
+                        ["status"] = f.StatusCode,
+                        ["content_type"] = f.ContentType,
+                        ["bytes"] = f.BodyBytes,
+                        ["elapsed_ms"] = (long)f.Elapsed.TotalMilliseconds,
+                        ["ok"] = f.Outcome.Policy is not null,
+                        ["failure"] = f.Outcome.Failure is { } t ? StsFailureTypeNames.ToWire(t) : null,
+                        ["detail"] = f.Outcome.Detail,
+                    };
+                }
+                if (s.Entry?.Policy is { } p)
+                {
+                    o["policy"] = new JsonObject
+                    {
+                        ["id"] = s.Entry.PolicyId,
+                        ["mode"] = StsModeNames.ToWire(p.Mode),
+                        ["max_age"] = p.MaxAgeSeconds,
+                        ["mx"] = new JsonArray([.. p.MxPatterns.Select(m => (JsonNode?)JsonValue.Create(m))]),
+                        ["expires"] = s.Entry.PolicyExpiresAt?.ToString("o"),
+                    };
+                }
+            }
+            return o;
         }
-        return o;
     }
 }

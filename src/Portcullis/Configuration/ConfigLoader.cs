@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Portcullis.Core.Dns;
 using Portcullis.Dns;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;

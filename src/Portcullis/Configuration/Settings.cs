@@ -1,8 +1,10 @@
 using System.Net;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
+using Portcullis.Core.Dns;
 using Portcullis.Dns;
 using Portcullis.Http;
+using Portcullis.Resolution;
 
 namespace Portcullis.Configuration;
 
@@ -34,6 +36,10 @@ public sealed record Settings(PortcullisConfig Config)
     public RenderOptions Render => new(
         Config.Tlsrpt.NoPolicyLevel == "notfound" ? null : Config.Tlsrpt.NoPolicyLevel,
         Config.Tlsrpt.ReportPolicyFailures);
+
+    /// <summary>Bound on the whole DANE branch: several DNS round trips, well under Postfix's 100 s.</summary>
+    public DaneResolver CreateDaneResolver(IDnsResolver dns) =>
+        new(dns, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs * Config.Dns.Attempts * 4));
 
     public DnsClientResolver CreateResolver() =>
         new(DnsServer, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs), Config.Dns.Attempts);

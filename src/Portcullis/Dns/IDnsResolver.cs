@@ -1,25 +1,25 @@
 using System.Net;
+using Portcullis.Core.Dns;
 
 namespace Portcullis.Dns;
 
-/// <summary>
-/// Outcome of one DNS question as a value. "Secure" means the local validating resolver set the
-/// AD bit; that bit is only trustworthy because the resolver is local and validating.
-/// </summary>
-public enum DnsStatus { Secure, Insecure, NxDomain, NoData, ServFail, Timeout }
-
-public sealed record DnsResult<T>(DnsStatus Status, IReadOnlyList<T> Records, TimeSpan Ttl, bool Authenticated, string Detail)
-{
-    public bool HasRecords => Status is DnsStatus.Secure or DnsStatus.Insecure;
-    public bool IsError => Status is DnsStatus.ServFail or DnsStatus.Timeout;
-}
-
-/// <summary>The project's resolver port; DnsClient is one adapter behind it.</summary>
+/// <summary>The project's resolver port; DnsClient is one adapter behind it. Results are values, never exceptions.</summary>
 public interface IDnsResolver
 {
     /// <summary>TXT records of <paramref name="name"/>, each as its list of character-strings.</summary>
     Task<DnsResult<IReadOnlyList<string>>> QueryTxtAsync(string name, CancellationToken ct);
 
-    /// <summary>A and AAAA records of <paramref name="host"/>.</summary>
+    /// <summary>A and AAAA records of <paramref name="host"/>, combined (for connecting).</summary>
     Task<DnsResult<IPAddress>> QueryAddressesAsync(string host, CancellationToken ct);
+
+    Task<DnsResult<IPAddress>> QueryAAsync(string host, CancellationToken ct);
+
+    Task<DnsResult<IPAddress>> QueryAaaaAsync(string host, CancellationToken ct);
+
+    Task<DnsResult<MxRecord>> QueryMxAsync(string domain, CancellationToken ct);
+
+    Task<DnsResult<TlsaRecord>> QueryTlsaAsync(string name, CancellationToken ct);
+
+    /// <summary>SOA of <paramref name="zone"/>; the resolver self-test asks for the root's.</summary>
+    Task<DnsResult<string>> QuerySoaAsync(string zone, CancellationToken ct);
 }

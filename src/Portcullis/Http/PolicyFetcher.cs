@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
+using Portcullis.Core.Dns;
 using Portcullis.Dns;
 
 namespace Portcullis.Http;

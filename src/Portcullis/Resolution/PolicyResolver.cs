@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Portcullis.Cache;
+using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
 using Portcullis.Dns;
@@ -9,41 +10,43 @@ using Portcullis.Http;
 namespace Portcullis.Resolution;
 
 /// <summary>
-/// Resolves one domain: answers from memory when the cached entry is fresh, otherwise drives
-/// <see cref="StsEngine"/> through DNS and HTTP. Concurrent queries for a domain share one
+/// Resolves one domain: the DANE branch and the MTA-STS branch in parallel, combined with DANE
+/// first. Fresh cached results answer from memory; concurrent queries for a domain share one
 /// resolution; a persistent store keeps results across restarts.
 /// </summary>
-public sealed class PolicyResolver
+public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPolicyStore store, StsEngine engine,
+    DaneResolver daneResolver, ResolverHealth health, TimeProvider time, ILogger<PolicyResolver> log)
 {
-    private readonly IDnsResolver _dns;
-    private readonly IPolicyFetcher _fetcher;
-    private readonly IPolicyStore _store;
-    private readonly StsEngine _engine;
-    private readonly TimeProvider _time;
-    private readonly ILogger _log;
-    private readonly ConcurrentDictionary<string, StsCacheEntry> _memory = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StsCacheEntry> _sts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DaneCacheEntry> _dane = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<Resolution>> _inflight = new(StringComparer.Ordinal);
-
-    public PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPolicyStore store, StsEngine engine,
-        TimeProvider time, ILogger<PolicyResolver> log)
-    {
-        (_dns, _fetcher, _store, _engine, _time, _log) = (dns, fetcher, store, engine, time, log);
-    }
-
-    /// <summary>How many live resolutions ran (cache misses), for tests and metrics.</summary>
-    public long LiveResolutions => Interlocked.Read(ref _live);
     private long _live;
+
+    /// <summary>How many resolutions needed lookups (cache misses), for tests and metrics.</summary>
+    public long LiveResolutions => Interlocked.Read(ref _live);
 
     /// <summary>Resolves <paramref name="domain"/> (an A-label, lower case).</summary>
     public Task<Resolution> ResolveAsync(string domain, CancellationToken ct)
     {
-        var now = _time.GetUtcNow();
-        if (_memory.TryGetValue(domain, out var hot) && now < hot.RecheckAt)
-            return Task.FromResult(new Resolution(domain, _engine.AnswerFrom(hot, now), true) { Entry = hot });
-
+        if (TryAnswerFromMemory(domain, time.GetUtcNow()) is { } hot)
+            return Task.FromResult(hot);
         // Shared, so one caller's cancellation (Postfix hanging up) does not cancel the others.
         var shared = _inflight.GetOrAdd(domain, d => Task.Run(() => ResolveSharedAsync(d)));
         return shared.WaitAsync(ct);
+    }
+
+    private Resolution? TryAnswerFromMemory(string domain, DateTimeOffset now)
+    {
+        if (!_dane.TryGetValue(domain, out var d) || now >= d.ExpiresAt)
+            return null;
+        var dane = d.ToResult(now);
+        if (d.Verdict != DaneVerdict.None)
+            return new Resolution(domain, PolicyCombiner.Combine(dane, PolicyAnswer.NoPolicy("")), true) { Dane = dane, DaneFromCache = true };
+        if (!_sts.TryGetValue(domain, out var s) || now >= s.RecheckAt)
+            return null;
+        var sts = engine.AnswerFrom(s, now);
+        return new Resolution(domain, PolicyCombiner.Combine(dane, sts), true)
+        { Dane = dane, DaneFromCache = true, Sts = new StsBranch(sts, true) { Entry = s } };
     }
 
     private async Task<Resolution> ResolveSharedAsync(string domain)
@@ -60,16 +63,48 @@ public sealed class PolicyResolver
 
     private async Task<Resolution> ResolveCoreAsync(string domain, CancellationToken ct)
     {
-        var entry = await LoadAsync(domain, ct);
-        var now = _time.GetUtcNow();
-        var step = _engine.Start(entry, now);
-        if (step is StsDone cached)
-            return new Resolution(domain, cached.Answer, true) { Entry = entry };
+        var now = time.GetUtcNow();
+        var daneEntry = await LoadAsync(_dane, domain, store.GetDaneAsync, ct);
+        var stsEntry = await LoadAsync(_sts, domain, store.GetAsync, ct);
+
+        bool daneFresh = daneEntry is not null && now < daneEntry.ExpiresAt;
+        if (daneFresh && daneEntry!.Verdict != DaneVerdict.None)
+        {
+            var cached = daneEntry.ToResult(now);
+            return new Resolution(domain, PolicyCombiner.Combine(cached, PolicyAnswer.NoPolicy("")), true)
+            { Dane = cached, DaneFromCache = true };
+        }
 
         Interlocked.Increment(ref _live);
-        var txtResult = await _dns.QueryTxtAsync("_mta-sts." + domain, ct);
-        TxtObservation obs;
+        var mxKnown = daneFresh ? null : new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var daneTask = daneFresh
+            ? Task.FromResult(daneEntry!.ToResult(now))
+            : daneResolver.ResolveAsync(domain, health.Validates, mxKnown, ct);
+        var stsTask = ResolveStsAsync(domain, stsEntry, mxKnown?.Task ?? Task.FromResult(false), ct);
+        var dane = await daneTask;
+        var sts = await stsTask;
+
+        if (!daneFresh)
+        {
+            if (DaneCacheEntry.From(domain, dane, time.GetUtcNow()) is { } fresh)
+                await SaveDaneAsync(daneEntry, fresh, ct);
+            else
+                log.LogWarning("{Domain}: DANE lookup failed, answering TEMP: {Reason}", domain, dane.Reason);
+        }
+        var answer = PolicyCombiner.Combine(dane, sts.Answer);
+        log.LogInformation("{Domain}: {Verdict} ({Reason})", domain, answer.Verdict, answer.Reason);
+        return new Resolution(domain, answer, false) { Dane = dane, DaneFromCache = daneFresh, Sts = sts };
+    }
+
+    private async Task<StsBranch> ResolveStsAsync(string domain, StsCacheEntry? entry, Task<bool> nullMx, CancellationToken ct)
+    {
+        var step = engine.Start(entry, time.GetUtcNow());
+        if (step is StsDone cached)
+            return new StsBranch(cached.Answer, true) { Entry = entry };
+
+        var txtResult = await dns.QueryTxtAsync("_mta-sts." + domain, ct);
         StsTxtResult? txt = null;
+        TxtObservation obs;
         if (txtResult.IsError)
         {
             obs = TxtObservation.Error(txtResult.Detail);
@@ -79,66 +114,77 @@ public sealed class PolicyResolver
             txt = StsTxtParser.Parse(txtResult.Records);
             obs = TxtObservation.Of(txt, txtResult.Ttl);
         }
-        step = _engine.OnTxt(domain, entry, obs, _time.GetUtcNow());
+        step = engine.OnTxt(domain, entry, obs, time.GetUtcNow());
 
         FetchReport? fetch = null;
         if (step is StsNeedFetch need)
         {
-            fetch = await _fetcher.FetchAsync(domain, ct);
-            step = _engine.OnFetch(domain, entry, need, fetch.Outcome, txtResult.Ttl, _time.GetUtcNow());
+            if (await nullMx)
+            {
+                // RFC 7505: the domain accepts no mail; no reason to contact its policy host.
+                return new StsBranch(PolicyAnswer.NoPolicy("null MX"), false) { Txt = txt, TxtDnsDetail = txtResult.Detail, SkippedForNullMx = true };
+            }
+            fetch = await fetcher.FetchAsync(domain, ct);
+            step = engine.OnFetch(domain, entry, need, fetch.Outcome, txtResult.Ttl, time.GetUtcNow());
             if (fetch.Outcome.Policy is null)
-                _log.LogWarning("MTA-STS policy fetch for {Domain} failed: {Detail}", domain, fetch.Outcome.Detail);
+                log.LogWarning("MTA-STS policy fetch for {Domain} failed: {Detail}", domain, fetch.Outcome.Detail);
         }
 
         var done = (StsDone)step;
         if (done.Entry is { } updated)
-            await SaveAsync(entry, updated, ct);
-        _log.LogInformation("{Domain}: {Verdict} ({Reason})", domain, done.Answer.Verdict, done.Answer.Reason);
-        return new Resolution(domain, done.Answer, false)
-        {
-            Txt = txt,
-            TxtDnsDetail = txtResult.Detail,
-            Fetch = fetch,
-            Entry = done.Entry ?? entry,
-        };
+            await SaveStsAsync(entry, updated, ct);
+        return new StsBranch(done.Answer, false) { Txt = txt, TxtDnsDetail = txtResult.Detail, Fetch = fetch, Entry = done.Entry ?? entry };
     }
 
-    private async Task<StsCacheEntry?> LoadAsync(string domain, CancellationToken ct)
+    private async Task<T?> LoadAsync<T>(ConcurrentDictionary<string, T> memory, string domain,
+        Func<string, CancellationToken, Task<T?>> read, CancellationToken ct) where T : class
     {
-        if (_memory.TryGetValue(domain, out var e))
+        if (memory.TryGetValue(domain, out var e))
             return e;
         try
         {
-            e = await _store.GetAsync(domain, ct);
+            e = await read(domain, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A broken cache must cost a live lookup, never a wrong answer.
-            _log.LogError(ex, "Cache read for {Domain} failed; resolving live", domain);
+            log.LogError(ex, "Cache read for {Domain} failed; resolving live", domain);
             return null;
         }
         if (e is not null)
-            _memory[domain] = e;
+            memory[domain] = e;
         return e;
     }
 
-    private async Task SaveAsync(StsCacheEntry? previous, StsCacheEntry updated, CancellationToken ct)
+    private async Task SaveStsAsync(StsCacheEntry? previous, StsCacheEntry updated, CancellationToken ct)
     {
-        var now = _time.GetUtcNow();
-        if (previous?.HasValidPolicy(now) == true && previous.Policy!.Mode == StsMode.Enforce
-            && updated.Policy?.Mode is StsMode.None)
+        var now = time.GetUtcNow();
+        if (previous?.HasValidPolicy(now) == true && previous.Policy!.Mode == StsMode.Enforce && updated.Policy?.Mode is StsMode.None)
         {
-            _log.LogWarning("{Domain}: MTA-STS policy changed from enforce to none (id {Old} -> {New})",
+            log.LogWarning("{Domain}: MTA-STS policy changed from enforce to none (id {Old} -> {New})",
                 updated.Domain, previous.PolicyId, updated.PolicyId);
         }
-        _memory[updated.Domain] = updated;
+        _sts[updated.Domain] = updated;
+        await WriteAsync(() => store.SetAsync(updated, ct), updated.Domain);
+    }
+
+    private async Task SaveDaneAsync(DaneCacheEntry? previous, DaneCacheEntry updated, CancellationToken ct)
+    {
+        if (previous is { Verdict: DaneVerdict.DaneOnly or DaneVerdict.Dane } && updated.Verdict == DaneVerdict.None)
+            log.LogWarning("{Domain}: DANE downgraded from {Old} to none: {Reason}", updated.Domain, previous.Verdict, updated.Reason);
+        _dane[updated.Domain] = updated;
+        await WriteAsync(() => store.SetDaneAsync(updated, ct), updated.Domain);
+    }
+
+    private async Task WriteAsync(Func<Task> write, string domain)
+    {
         try
         {
-            await _store.SetAsync(updated, ct);
+            await write();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _log.LogError(ex, "Cache write for {Domain} failed; the answer stays in memory only", updated.Domain);
+            log.LogError(ex, "Cache write for {Domain} failed; the answer stays in memory only", domain);
         }
     }
 
@@ -146,21 +192,32 @@ public sealed class PolicyResolver
     public async Task<int> PurgeAsync(string? domain, CancellationToken ct)
     {
         if (domain is null)
-            _memory.Clear();
+        {
+            _sts.Clear();
+            _dane.Clear();
+        }
         else
-            _memory.TryRemove(domain, out _);
-        return await _store.PurgeAsync(domain, ct);
+        {
+            _sts.TryRemove(domain, out _);
+            _dane.TryRemove(domain, out _);
+        }
+        return await store.PurgeAsync(domain, ct);
     }
 
     /// <summary>Drops memory entries past their usefulness; the store is swept too.</summary>
     public async Task SweepAsync(CancellationToken ct)
     {
-        var now = _time.GetUtcNow();
-        foreach (var (domain, e) in _memory)
+        var now = time.GetUtcNow();
+        foreach (var (domain, e) in _sts)
         {
             if (e.DiscardAfter < now)
-                _memory.TryRemove(domain, out _);
+                _sts.TryRemove(domain, out _);
         }
-        await _store.DeleteExpiredAsync(now, ct);
+        foreach (var (domain, e) in _dane)
+        {
+            if (e.ExpiresAt < now)
+                _dane.TryRemove(domain, out _);
+        }
+        await store.DeleteExpiredAsync(now, ct);
     }
 }

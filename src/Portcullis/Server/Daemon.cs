@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Portcullis.Cache;
 using Portcullis.Configuration;
 using Portcullis.Core.MtaSts;
+using Portcullis.Core.Dns;
 using Portcullis.Dns;
 using Portcullis.Http;
 using Portcullis.Resolution;
@@ -79,6 +80,9 @@ public static class Daemon
             SqlitePolicyStore.Open(settings.CachePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Cache")));
         services.AddSingleton(new StsEngine(settings.Sts));
         services.AddSingleton(settings.Render);
+        services.AddSingleton(sp => settings.CreateDaneResolver(sp.GetRequiredService<IDnsResolver>()));
+        services.AddSingleton<ResolverHealth>();
+        services.AddHostedService<ResolverSelfTest>();
         services.AddSingleton<PolicyResolver>();
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();

@@ -1,0 +1,63 @@
+using Portcullis.Core.Dane;
+using Portcullis.Core.Dns;
+using Portcullis.Dns;
+
+namespace Portcullis.Resolution;
+
+/// <summary>
+/// Performs the DNS lookups <see cref="DaneDecision"/> asks for: MX, then every host's A/AAAA and
+/// TLSA in parallel, the whole answer bounded in time.
+/// </summary>
+public sealed class DaneResolver(IDnsResolver dns, TimeSpan budget)
+{
+    /// <param name="mxKnown">Completed with the MX verdict as soon as it is known (true: null MX), so the
+    /// MTA-STS branch can skip its fetch for domains that accept no mail.</param>
+    public async Task<DaneResult> ResolveAsync(string domain, bool resolverValidates, TaskCompletionSource<bool>? mxKnown,
+        CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(budget);
+        try
+        {
+            var mx = await dns.QueryMxAsync(domain, cts.Token);
+            var (hosts, mxSecure, final) = DaneDecision.ClassifyMx(domain, mx);
+            mxKnown?.TrySetResult(final?.Verdict == DaneVerdict.NullMx);
+            if (final is not null)
+                return final;
+            var evidence = await Task.WhenAll(hosts.Select(h => ResolveHostAsync(h, cts.Token)));
+            return DaneDecision.Aggregate(mxSecure, mx.Ttl, mx.Detail, evidence, resolverValidates);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new DaneResult(DaneVerdict.Temp, $"DANE lookups took longer than {budget.TotalSeconds:0.#} s", TimeSpan.Zero);
+        }
+        finally
+        {
+            mxKnown?.TrySetResult(false);
+        }
+    }
+
+    private async Task<HostEvidence> ResolveHostAsync(string host, CancellationToken ct)
+    {
+        var a = dns.QueryAAsync(host, ct);
+        var aaaa = dns.QueryAaaaAsync(host, ct);
+        var (ra, r6) = (await a, await aaaa);
+        var (final, bases) = DaneDecision.ClassifyAddress(host, ra, r6);
+        if (final is not null)
+            return final;
+        var addressTtl = new[] { ra, r6 }.Where(r => r.HasRecords).Min(r => r.Ttl);
+        List<string> lookups = [ra.Detail, r6.Detail];
+        var negativeTtl = addressTtl;
+        foreach (string b in bases)
+        {
+            string name = "_25._tcp." + b;
+            var tlsa = await dns.QueryTlsaAsync(name, ct);
+            if (DaneDecision.ClassifyTlsa(host, name, tlsa, addressTtl, lookups) is { } decided)
+                return decided;
+            lookups.Add(tlsa.Detail);
+            if (tlsa.Ttl < negativeTtl)
+                negativeTtl = tlsa.Ttl;
+        }
+        return DaneDecision.NoTlsa(host, bases, negativeTtl, lookups);
+    }
+}
