@@ -43,6 +43,11 @@ public static partial class ConfigLoader
             throw new ConfigException("listen: at least one address is required");
         foreach (string l in c.Listen)
             _ = ParseListen(l);
+        foreach (string l in c.Metrics.Listen)
+        {
+            if (ParseListen(l).Tcp is null)
+                throw new ConfigException($"metrics.listen: '{l}' must be HOST:PORT");
+        }
         ParseMode(c.SocketPermissions);
         if (c.Dns.Server.Length > 0 && !ResolvConf.TryParseEndpoint(c.Dns.Server, 53, out _))
             throw new ConfigException($"dns.server: '{c.Dns.Server}' is not HOST[:PORT] with an IP address");

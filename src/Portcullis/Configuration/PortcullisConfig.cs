@@ -15,6 +15,13 @@ public sealed class PortcullisConfig
     public CacheConfig Cache { get; set; } = new();
     public MtaStsConfig MtaSts { get; set; } = new();
     public TlsRptConfig Tlsrpt { get; set; } = new();
+    public MetricsConfig Metrics { get; set; } = new();
+}
+
+public sealed class MetricsConfig
+{
+    /// <summary>Extra HTTP listeners serving only <c>/metrics</c> (HOST:PORT). The socketmap port serves it too.</summary>
+    public List<string> Listen { get; set; } = [];
 }
 
 public sealed class DnsConfig

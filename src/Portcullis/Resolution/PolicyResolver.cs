@@ -6,6 +6,7 @@ using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
 using Portcullis.Dns;
 using Portcullis.Http;
+using Portcullis.Observability;
 
 namespace Portcullis.Resolution;
 
@@ -15,12 +16,16 @@ namespace Portcullis.Resolution;
 /// resolution; a persistent store keeps results across restarts.
 /// </summary>
 public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPolicyStore store, StsEngine engine,
-    DaneResolver daneResolver, ResolverHealth health, TimeProvider time, ILogger<PolicyResolver> log)
+    DaneResolver daneResolver, ResolverHealth health, TimeProvider time, ILogger<PolicyResolver> log,
+    PortcullisMetrics? metrics = null)
 {
     private readonly ConcurrentDictionary<string, StsCacheEntry> _sts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DaneCacheEntry> _dane = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<Resolution>> _inflight = new(StringComparer.Ordinal);
     private long _live;
+
+    /// <summary>Domains with any cached state in memory.</summary>
+    public long CachedDomains => _sts.Count + _dane.Count(kv => !_sts.ContainsKey(kv.Key));
 
     /// <summary>How many resolutions needed lookups (cache misses), for tests and metrics.</summary>
     public long LiveResolutions => Interlocked.Read(ref _live);
@@ -148,6 +153,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A broken cache must cost a live lookup, never a wrong answer.
+            metrics?.StoreFailures.Add(1);
             log.LogError(ex, "Cache read for {Domain} failed; resolving live", domain);
             return null;
         }
@@ -184,6 +190,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            metrics?.StoreFailures.Add(1);
             log.LogError(ex, "Cache write for {Domain} failed; the answer stays in memory only", domain);
         }
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +12,7 @@ using Portcullis.Core.MtaSts;
 using Portcullis.Core.Dns;
 using Portcullis.Dns;
 using Portcullis.Http;
+using Portcullis.Observability;
 using Portcullis.Resolution;
 
 namespace Portcullis.Server;
@@ -54,10 +56,19 @@ public static class Daemon
                     unixSockets.Add(unix!);
                 }
             }
+            foreach (string listen in config.Metrics.Listen)
+                k.Listen(ConfigLoader.ParseListen(listen).Tcp!);
         });
 
         await using var app = builder.Build();
+        app.MapGet("/metrics", (PrometheusExporter exporter) =>
+            Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
+        // Create the exporter before the first measurement, then expose the gauges.
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
+        var resolver = app.Services.GetRequiredService<PolicyResolver>();
+        var health = app.Services.GetRequiredService<ResolverHealth>();
+        app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => resolver.CachedDomains, () => health.Validates ? 1 : 0);
         await app.StartAsync(ct);
         var mode = ConfigLoader.ParseMode(config.SocketPermissions);
         foreach (string path in unixSockets)
@@ -73,9 +84,13 @@ public static class Daemon
     {
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IDnsResolver>(_ => settings.CreateResolver());
-        services.AddSingleton<IPolicyFetcher>(sp =>
-            new PolicyFetcher(sp.GetRequiredService<IDnsResolver>(), settings.Fetch, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<PortcullisMetrics>();
+        services.AddSingleton<PrometheusExporter>();
+        services.AddSingleton<MetricsHttp>();
+        services.AddSingleton<IDnsResolver>(sp => new MeasuredDnsResolver(settings.CreateResolver(), sp.GetRequiredService<PortcullisMetrics>()));
+        services.AddSingleton<IPolicyFetcher>(sp => new MeasuredPolicyFetcher(
+            new PolicyFetcher(sp.GetRequiredService<IDnsResolver>(), settings.Fetch, sp.GetRequiredService<TimeProvider>()),
+            sp.GetRequiredService<PortcullisMetrics>()));
         services.AddSingleton<IPolicyStore>(sp =>
             SqlitePolicyStore.Open(settings.CachePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Cache")));
         services.AddSingleton(new StsEngine(settings.Sts));

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.Protocol;
+using Portcullis.Observability;
 
 namespace Portcullis.Server;
 
@@ -10,16 +11,26 @@ namespace Portcullis.Server;
 /// One Postfix connection: read, answer every complete netstring in order, flush once, repeat.
 /// Pipelined requests work; a framing error closes only this connection.
 /// </summary>
-public sealed class SocketmapConnectionHandler(SocketmapService service, ILogger<SocketmapConnectionHandler> log)
-    : ConnectionHandler
+public sealed class SocketmapConnectionHandler(SocketmapService service, MetricsHttp metricsHttp, PortcullisMetrics metrics,
+    ILogger<SocketmapConnectionHandler> log) : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var ct = connection.ConnectionClosed;
+        metrics.Connections.Add(1);
         try
         {
+            // A netstring starts with a digit; a letter means an HTTP client (a Prometheus scrape).
+            var first = await input.ReadAsync(ct);
+            bool http = !first.Buffer.IsEmpty && char.IsAsciiLetter((char)first.Buffer.FirstSpan[0]);
+            input.AdvanceTo(first.Buffer.Start);
+            if (http)
+            {
+                await metricsHttp.ServeAsync(input, output, ct);
+                return;
+            }
             while (true)
             {
                 var result = await input.ReadAsync(ct);
@@ -29,6 +40,7 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, ILogger
                 await output.FlushAsync(ct);
                 if (error is not null)
                 {
+                    metrics.ProtocolErrors.Add(1);
                     log.LogWarning("Closing socketmap connection {Id} from {Remote}: {Error}",
                         connection.ConnectionId, connection.RemoteEndPoint, error);
                     break;
@@ -49,6 +61,7 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, ILogger
         }
         finally
         {
+            metrics.Connections.Add(-1);
             await input.CompleteAsync();
             await output.CompleteAsync();
         }

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
+
+namespace Portcullis.Observability;
+
+/// <summary>
+/// Collects the Portcullis meter with a <see cref="MeterListener"/> and renders the Prometheus
+/// text exposition format (version 0.0.4): counters as sums, gauges as last values, histograms
+/// with cumulative buckets.
+/// </summary>
+public sealed class PrometheusExporter : IDisposable
+{
+    private static readonly double[] Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<string, Series>> _series = new();
+
+    private sealed class Series
+    {
+        public double Value;
+        public long Count;
+        public readonly long[] BucketCounts = new long[Buckets.Length];
+    }
+
+    public PrometheusExporter()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == PortcullisMetrics.MeterName)
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Record(i, v, tags));
+        _listener.Start();
+    }
+
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var byLabels = _series.GetOrAdd(instrument, _ => new ConcurrentDictionary<string, Series>());
+        var s = byLabels.GetOrAdd(Labels(tags), _ => new Series());
+        lock (s)
+        {
+            switch (instrument)
+            {
+                case ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double>:
+                    s.Value = value;
+                    break;
+                case Histogram<double>:
+                    s.Value += value;
+                    s.Count++;
+                    for (int b = 0; b < Buckets.Length; b++)
+                    {
+                        if (value <= Buckets[b])
+                            s.BucketCounts[b]++;
+                    }
+                    break;
+                default:
+                    s.Value += value;
+                    break;
+            }
+        }
+    }
+
+    private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (tags.Length == 0)
+            return "";
+        var parts = new List<string>(tags.Length);
+        foreach (var t in tags)
+            parts.Add($"{t.Key}=\"{Escape(t.Value?.ToString() ?? "")}\"");
+        parts.Sort(StringComparer.Ordinal);
+        return string.Join(',', parts);
+    }
+
+    private static string Escape(string v) => v.Replace("\\", "\\\\", StringComparison.Ordinal)
+        .Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+    public string Render()
+    {
+        _listener.RecordObservableInstruments();
+        var sb = new StringBuilder();
+        foreach (var (instrument, byLabels) in _series.OrderBy(kv => kv.Key.Name, StringComparer.Ordinal))
+        {
+            string name = instrument.Name;
+            string type = instrument switch
+            {
+                Histogram<double> => "histogram",
+                Counter<long> or Counter<double> => "counter",
+                _ => "gauge",
+            };
+            sb.Append("# HELP ").Append(name).Append(' ').Append(instrument.Description).Append('\n');
+            sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+            foreach (var (labels, s) in byLabels.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                lock (s)
+                {
+                    if (type == "histogram")
+                    {
+                        for (int b = 0; b < Buckets.Length; b++)
+                            Line(sb, name + "_bucket", With(labels, $"le=\"{Num(Buckets[b])}\""), s.BucketCounts[b]);
+                        Line(sb, name + "_bucket", With(labels, "le=\"+Inf\""), s.Count);
+                        Line(sb, name + "_sum", labels, s.Value);
+                        Line(sb, name + "_count", labels, s.Count);
+                    }
+                    else
+                    {
+                        Line(sb, name, labels, s.Value);
+                    }
+                }
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static string With(string labels, string extra) => labels.Length == 0 ? extra : labels + "," + extra;
+
+    private static void Line(StringBuilder sb, string name, string labels, double value)
+    {
+        sb.Append(name);
+        if (labels.Length > 0)
+            sb.Append('{').Append(labels).Append('}');
+        sb.Append(' ').Append(Num(value)).Append('\n');
+    }
+
+    private static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    public void Dispose() => _listener.Dispose();
+}
