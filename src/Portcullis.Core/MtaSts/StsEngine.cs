@@ -52,7 +52,8 @@ public sealed class StsEngine(StsOptions options)
             ? new StsDone(AnswerFrom(entry, now), null)
             : new StsNeedTxt();
 
-    public StsStep OnTxt(string domain, StsCacheEntry? entry, TxtObservation obs, DateTimeOffset now)
+    /// <param name="ahead">For proactive refresh: a policy expiring within this window is re-fetched now.</param>
+    public StsStep OnTxt(string domain, StsCacheEntry? entry, TxtObservation obs, DateTimeOffset now, TimeSpan ahead = default)
     {
         var baseEntry = entry ?? new StsCacheEntry { Domain = domain };
         if (obs.DnsError is not null)
@@ -86,7 +87,7 @@ public sealed class StsEngine(StsOptions options)
 
         string id = txt.Id!;
         var observed = baseEntry with { TxtRecord = txt.Record, TxtId = id };
-        if (observed.HasValidPolicy(now) && observed.PolicyId == id)
+        if (observed.HasValidPolicy(now + ahead) && observed.PolicyId == id)
         {
             var e = observed with
             {

@@ -51,6 +51,9 @@ public static partial class ConfigLoader
         ParseMode(c.SocketPermissions);
         if (c.Dns.Server.Length > 0 && !ResolvConf.TryParseEndpoint(c.Dns.Server, 53, out _))
             throw new ConfigException($"dns.server: '{c.Dns.Server}' is not HOST[:PORT] with an IP address");
+        Positive("refresh.ahead", c.Refresh.Ahead);
+        Positive("refresh.idle_after", c.Refresh.IdleAfter);
+        Positive("refresh.max_backoff", c.Refresh.MaxBackoff);
         Positive("dns.timeout_ms", c.Dns.TimeoutMs);
         Positive("dns.attempts", c.Dns.Attempts);
         Positive("cache.negative_ttl", c.Cache.NegativeTtl);

@@ -16,6 +16,19 @@ public sealed class PortcullisConfig
     public MtaStsConfig MtaSts { get; set; } = new();
     public TlsRptConfig Tlsrpt { get; set; } = new();
     public MetricsConfig Metrics { get; set; } = new();
+    public RefreshConfig Refresh { get; set; } = new();
+}
+
+public sealed class RefreshConfig
+{
+    /// <summary>Refresh policies of recently queried domains before they expire.</summary>
+    public bool Enabled { get; set; } = true;
+    /// <summary>Seconds before expiry a refresh starts (spread by a per-domain offset).</summary>
+    public int Ahead { get; set; } = 300;
+    /// <summary>Seconds without a query after which a domain is no longer refreshed.</summary>
+    public int IdleAfter { get; set; } = 86400;
+    /// <summary>Ceiling (seconds) of the back-off after failed refreshes.</summary>
+    public int MaxBackoff { get; set; } = 600;
 }
 
 public sealed class MetricsConfig

@@ -33,6 +33,11 @@ public sealed record Settings(PortcullisConfig Config)
         TotalTimeout = TimeSpan.FromMilliseconds(Config.MtaSts.FetchTimeoutMs),
     };
 
+    public Core.Refresh.RefreshOptions Refresh => new(
+        TimeSpan.FromSeconds(Config.Refresh.Ahead),
+        TimeSpan.FromSeconds(Config.Refresh.IdleAfter),
+        TimeSpan.FromSeconds(Config.Refresh.MaxBackoff));
+
     public RenderOptions Render => new(
         Config.Tlsrpt.NoPolicyLevel == "notfound" ? null : Config.Tlsrpt.NoPolicyLevel,
         Config.Tlsrpt.ReportPolicyFailures);

@@ -22,6 +22,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     private readonly ConcurrentDictionary<string, StsCacheEntry> _sts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DaneCacheEntry> _dane = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<Resolution>> _inflight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastQueried = new(StringComparer.Ordinal);
     private long _live;
 
     /// <summary>Domains with any cached state in memory.</summary>
@@ -33,12 +34,17 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     /// <summary>Resolves <paramref name="domain"/> (an A-label, lower case).</summary>
     public Task<Resolution> ResolveAsync(string domain, CancellationToken ct)
     {
-        if (TryAnswerFromMemory(domain, time.GetUtcNow()) is { } hot)
+        var now = time.GetUtcNow();
+        _lastQueried[domain] = now;
+        if (TryAnswerFromMemory(domain, now) is { } hot)
             return Task.FromResult(hot);
         // Shared, so one caller's cancellation (Postfix hanging up) does not cancel the others.
         var shared = _inflight.GetOrAdd(domain, d => Task.Run(() => ResolveSharedAsync(d)));
         return shared.WaitAsync(ct);
     }
+
+    /// <summary>The answer memory holds for a domain right now, without counting it as a query.</summary>
+    public Verdict? CachedVerdict(string domain) => TryAnswerFromMemory(domain, time.GetUtcNow())?.Answer.Verdict;
 
     private Resolution? TryAnswerFromMemory(string domain, DateTimeOffset now)
     {
@@ -58,7 +64,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     {
         try
         {
-            return await ResolveCoreAsync(domain, CancellationToken.None);
+            return await ResolveCoreAsync(domain, TimeSpan.Zero, CancellationToken.None);
         }
         finally
         {
@@ -66,13 +72,68 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         }
     }
 
-    private async Task<Resolution> ResolveCoreAsync(string domain, CancellationToken ct)
+    /// <summary>
+    /// Proactive refresh: resolves as if <paramref name="ahead"/> had already passed, so results
+    /// about to expire are renewed before a query has to wait for them.
+    /// </summary>
+    public async Task<Resolution> RefreshAsync(string domain, TimeSpan ahead, CancellationToken ct)
+    {
+        var mine = new TaskCompletionSource<Resolution>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var shared = _inflight.GetOrAdd(domain, mine.Task);
+        if (shared != mine.Task)
+            return await shared.WaitAsync(ct); // a live query is already resolving it
+        try
+        {
+            var r = await ResolveCoreAsync(domain, ahead, ct);
+            mine.SetResult(r);
+            return r;
+        }
+        catch (Exception ex)
+        {
+            mine.SetException(ex);
+            throw;
+        }
+        finally
+        {
+            _inflight.TryRemove(domain, out _);
+        }
+    }
+
+    /// <summary>Domains worth refreshing: queried before, with a DANE verdict or a valid MTA-STS policy.</summary>
+    public IEnumerable<Core.Refresh.RefreshCandidate> RefreshCandidates(Func<string, DateTimeOffset> notBefore)
+    {
+        var now = time.GetUtcNow();
+        foreach (var (domain, last) in _lastQueried)
+        {
+            DateTimeOffset? due = null;
+            if (_dane.TryGetValue(domain, out var d) && d.Verdict is DaneVerdict.DaneOnly or DaneVerdict.Dane)
+                due = d.ExpiresAt;
+            else if (_sts.TryGetValue(domain, out var s) && s.HasValidPolicy(now))
+                due = d is null ? s.RecheckAt : Min(s.RecheckAt, d.ExpiresAt);
+            yield return new Core.Refresh.RefreshCandidate(domain, last, due, notBefore(domain));
+        }
+    }
+
+    /// <summary>Forgets query times older than <paramref name="idle"/> so the table cannot grow forever.</summary>
+    public void ForgetIdle(TimeSpan idle)
+    {
+        var cutoff = time.GetUtcNow() - idle;
+        foreach (var (domain, last) in _lastQueried)
+        {
+            if (last < cutoff)
+                _lastQueried.TryRemove(domain, out _);
+        }
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private async Task<Resolution> ResolveCoreAsync(string domain, TimeSpan ahead, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var daneEntry = await LoadAsync(_dane, domain, store.GetDaneAsync, ct);
         var stsEntry = await LoadAsync(_sts, domain, store.GetAsync, ct);
 
-        bool daneFresh = daneEntry is not null && now < daneEntry.ExpiresAt;
+        bool daneFresh = daneEntry is not null && now + ahead < daneEntry.ExpiresAt;
         if (daneFresh && daneEntry!.Verdict != DaneVerdict.None)
         {
             var cached = daneEntry.ToResult(now);
@@ -85,7 +146,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         var daneTask = daneFresh
             ? Task.FromResult(daneEntry!.ToResult(now))
             : daneResolver.ResolveAsync(domain, health.Validates, mxKnown, ct);
-        var stsTask = ResolveStsAsync(domain, stsEntry, mxKnown?.Task ?? Task.FromResult(false), ct);
+        var stsTask = ResolveStsAsync(domain, stsEntry, mxKnown?.Task ?? Task.FromResult(false), ahead, ct);
         var dane = await daneTask;
         var sts = await stsTask;
 
@@ -101,11 +162,12 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         return new Resolution(domain, answer, false) { Dane = dane, DaneFromCache = daneFresh, Sts = sts };
     }
 
-    private async Task<StsBranch> ResolveStsAsync(string domain, StsCacheEntry? entry, Task<bool> nullMx, CancellationToken ct)
+    private async Task<StsBranch> ResolveStsAsync(string domain, StsCacheEntry? entry, Task<bool> nullMx, TimeSpan ahead,
+        CancellationToken ct)
     {
-        var step = engine.Start(entry, time.GetUtcNow());
-        if (step is StsDone cached)
-            return new StsBranch(cached.Answer, true) { Entry = entry };
+        var now = time.GetUtcNow();
+        if (engine.Start(entry, now + ahead) is StsDone)
+            return new StsBranch(engine.AnswerFrom(entry!, now), true) { Entry = entry };
 
         var txtResult = await dns.QueryTxtAsync("_mta-sts." + domain, ct);
         StsTxtResult? txt = null;
@@ -119,7 +181,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
             txt = StsTxtParser.Parse(txtResult.Records);
             obs = TxtObservation.Of(txt, txtResult.Ttl);
         }
-        step = engine.OnTxt(domain, entry, obs, time.GetUtcNow());
+        StsStep step = engine.OnTxt(domain, entry, obs, time.GetUtcNow(), ahead);
 
         FetchReport? fetch = null;
         if (step is StsNeedFetch need)

@@ -101,5 +101,9 @@ public static class Daemon
         services.AddSingleton<PolicyResolver>();
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
+        services.AddSingleton(settings.Refresh);
+        services.AddSingleton<RefreshService>();
+        if (settings.Config.Refresh.Enabled)
+            services.AddHostedService(sp => sp.GetRequiredService<RefreshService>());
     }
 }

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portcullis.Core.Policy;
+using Portcullis.Core.Refresh;
+using Portcullis.Observability;
+using Portcullis.Resolution;
+
+namespace Portcullis.Server;
+
+/// <summary>
+/// Refreshes the policies of recently queried domains shortly before they expire, so Postfix
+/// almost never waits for a live lookup. Bounded concurrency; failures back off and, by the
+/// engine's rules, never replace a still-valid policy.
+/// </summary>
+public sealed class RefreshService(PolicyResolver resolver, RefreshOptions options, TimeProvider time,
+    PortcullisMetrics metrics, ILogger<RefreshService> log) : BackgroundService
+{
+    public static readonly TimeSpan Tick = TimeSpan.FromSeconds(30);
+    public const int Concurrency = 4;
+    private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset NotBefore)> _backoff = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _slots = new(Concurrency);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Tick, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+            await RunOnceAsync(stoppingToken);
+    }
+
+    /// <summary>One planning round: refresh everything due now, at most <see cref="Concurrency"/> at a time.</summary>
+    public async Task RunOnceAsync(CancellationToken ct)
+    {
+        resolver.ForgetIdle(options.IdleAfter);
+        var due = RefreshPlanner.DueNow(
+            resolver.RefreshCandidates(d => _backoff.TryGetValue(d, out var b) ? b.NotBefore : DateTimeOffset.MinValue),
+            time.GetUtcNow(), options);
+        await Task.WhenAll(due.Select(d => RefreshOneAsync(d, ct)));
+    }
+
+    private async Task RefreshOneAsync(string domain, CancellationToken ct)
+    {
+        await _slots.WaitAsync(ct);
+        try
+        {
+            var before = resolver.CachedVerdict(domain);
+            var after = await resolver.RefreshAsync(domain, options.Ahead, ct);
+            bool failed = after.Answer.Verdict == Verdict.Temp || after.Sts?.Fetch?.Outcome.Policy is null && after.Sts?.Fetch is not null;
+            if (failed)
+            {
+                int n = _backoff.TryGetValue(domain, out var b) ? b.Failures + 1 : 1;
+                _backoff[domain] = (n, time.GetUtcNow() + RefreshPlanner.Backoff(n, options.MaxBackoff));
+                metrics.Prefetch.Add(1, PortcullisMetrics.Tags("result", "failure"));
+                log.LogWarning("Refresh of {Domain} failed ({Reason}); retry in {Delay}", domain, after.Answer.Reason,
+                    RefreshPlanner.Backoff(n, options.MaxBackoff));
+                return;
+            }
+            _backoff.TryRemove(domain, out _);
+            metrics.Prefetch.Add(1, PortcullisMetrics.Tags("result", "success"));
+            if (before is { } was && Strength(after.Answer.Verdict) < Strength(was))
+            {
+                log.LogWarning("Policy of {Domain} downgraded during refresh: {Before} -> {After} ({Reason})",
+                    domain, was, after.Answer.Verdict, after.Answer.Reason);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Refresh of {Domain} failed unexpectedly", domain);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private static int Strength(Verdict v) => v switch
+    {
+        Verdict.DaneOnly => 3,
+        Verdict.Dane or Verdict.StsEnforce => 2,
+        Verdict.Temp => 1,
+        _ => 0,
+    };
+}
