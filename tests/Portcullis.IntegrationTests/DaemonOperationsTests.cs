@@ -46,7 +46,29 @@ public sealed class DaemonOperationsTests : IDisposable
         Assert.Contains("is unreadable", daemon.Output);
     }
 
+    [Fact]
+    public async Task Overrides_answer_without_lookups_until_they_expire()
+    {
+        string yaml = """
+            overrides:
+              smarthost.example.net: { policy: "encrypt protocols=>=TLSv1.2" }
+              Broken.Example.: { policy: none }
+              old.example: { policy: encrypt, expires: 2020-01-01 }
+            """;
+        // The resolver address answers nothing: any lookup would end in a DNS timeout, not these answers.
+        await using var daemon = await DaemonProcess.StartAsync(NoResolver, new Dictionary<string, string>(),
+            Path.Combine(_dir, "cache.db"), yaml, _ct);
+        await using var client = await daemon.ConnectAsync(_ct);
+        Assert.Equal("OK encrypt protocols=>=TLSv1.2", await client.QueryAsync("QUERY", "smarthost.example.net", _ct));
+        Assert.Equal("OK encrypt protocols=>=TLSv1.2", await client.QueryAsync("QUERY", "[smarthost.example.net]:587", _ct));
+        Assert.Equal("OK none", await client.QueryAsync("QUERYwithTLSRPT", "broken.example", _ct));
+        Assert.NotEqual("OK encrypt", await client.QueryAsync("QUERY", "old.example", _ct));
+    }
+
     [Theory]
+    [InlineData("overrides:\n  x.example: { policy: bogus }\n", "overrides.x.example.policy")]
+    [InlineData("overrides:\n  \"[192.0.2.1]\": { policy: none }\n", "is not a domain name")]
+    [InlineData("maps:\n  QUERY: { enforce_testing: true }\n", "is built in")]
     [InlineData("lisen: [\"127.0.0.1:1\"]\n", "unknown key 'lisen'")]
     [InlineData("dns:\n  sever: 127.0.0.1\n", "unknown key 'sever'")]
     [InlineData("mta_sts:\n  fetch_timeout_ms: 120000\n", "mta_sts.fetch_timeout_ms")]

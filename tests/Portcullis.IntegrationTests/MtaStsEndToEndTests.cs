@@ -197,6 +197,19 @@ public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_named_map_can_enforce_testing_policies()
+    {
+        await using var daemon = await world.StartDaemonAsync("maps.db",
+            "maps:\n  STRICT: { enforce_testing: true }\n  STRICTRPT: { enforce_testing: true, tlsrpt: true }\n");
+        await using var c = await daemon.ConnectAsync(_ct);
+        Assert.Equal("NOTFOUND ", await c.QueryAsync("QUERY", $"testing.{Z}", _ct));
+        Assert.Equal(Secure("testing"), await c.QueryAsync("STRICT", $"testing.{Z}", _ct));
+        Assert.StartsWith(Secure("testing") + $" policy_type=sts policy_domain=testing.{Z}", await c.QueryAsync("STRICTRPT", $"testing.{Z}", _ct));
+        Assert.Equal("NOTFOUND ", await c.QueryAsync("STRICT", $"none.{Z}", _ct));
+        Assert.StartsWith("PERM unknown map name OTHER; use QUERY or QUERYwithTLSRPT or STRICT", await c.QueryAsync("OTHER", $"testing.{Z}", _ct));
+    }
+
+    [Fact]
     public async Task Query_command_explains_the_decision_as_json()
     {
         var (exit, stdout, stderr) = await DaemonProcess.RunQueryAsync(world.Dns.ResolverEndpoint, world.Ca.ChildEnvironment,

@@ -68,6 +68,22 @@ public static partial class ConfigLoader
             throw new ConfigException("mta_sts.txt_recheck_max: must not be below txt_recheck_min");
         if (!Levels.Contains(c.Tlsrpt.NoPolicyLevel))
             throw new ConfigException($"tlsrpt.no_policy_level: '{c.Tlsrpt.NoPolicyLevel}' is not one of {string.Join(", ", Levels)}");
+        foreach (var (domain, o) in c.Overrides)
+        {
+            var hop = Core.Protocol.NextHopParser.Parse(domain);
+            if (hop.Kind != Core.Protocol.NextHopKind.Domain)
+                throw new ConfigException($"overrides: '{domain}' is not a domain name");
+            string level = o.Policy.Split(' ', 2)[0];
+            if (!Levels.Contains(level) || level == "notfound" || o.Policy.AsSpan().IndexOfAny('\n', '\r') >= 0)
+                throw new ConfigException($"overrides.{domain}.policy: '{o.Policy}' does not start with a Postfix security level");
+        }
+        foreach (string name in c.Maps.Keys)
+        {
+            if (name.Length == 0 || name.Any(ch => !char.IsAsciiLetterOrDigit(ch) && ch != '_' && ch != '-'))
+                throw new ConfigException($"maps: '{name}' is not a valid map name (letters, digits, '_', '-')");
+            if (name.Equals("QUERY", StringComparison.OrdinalIgnoreCase) || name.Equals("QUERYwithTLSRPT", StringComparison.OrdinalIgnoreCase))
+                throw new ConfigException($"maps: '{name}' is built in");
+        }
         if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(c.LogLevel, true, out _))
             throw new ConfigException($"log_level: '{c.LogLevel}' is not trace, debug, information, warning or error");
         return c;

@@ -17,6 +17,26 @@ public sealed class PortcullisConfig
     public TlsRptConfig Tlsrpt { get; set; } = new();
     public MetricsConfig Metrics { get; set; } = new();
     public RefreshConfig Refresh { get; set; } = new();
+    /// <summary>Per-domain static answers, given without lookups (key: domain).</summary>
+    public Dictionary<string, OverrideConfig> Overrides { get; set; } = [];
+    /// <summary>Extra socketmap names with their own options (key: the NAME in socketmap:…:NAME).</summary>
+    public Dictionary<string, MapConfig> Maps { get; set; } = [];
+}
+
+public sealed class OverrideConfig
+{
+    /// <summary>A Postfix policy, e.g. <c>encrypt</c>, <c>none</c>, <c>secure match=relay.example.net</c>.</summary>
+    public string Policy { get; set; } = "";
+    /// <summary>Optional date (YYYY-MM-DD, UTC) after which the override is ignored.</summary>
+    public DateTime? Expires { get; set; }
+}
+
+public sealed class MapConfig
+{
+    /// <summary>Enforce mode "testing" policies for queries on this map.</summary>
+    public bool EnforceTesting { get; set; }
+    /// <summary>Add TLSRPT attributes (Postfix 3.10+) to answers on this map.</summary>
+    public bool Tlsrpt { get; set; }
 }
 
 public sealed class RefreshConfig

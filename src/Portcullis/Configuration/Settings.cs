@@ -38,6 +38,30 @@ public sealed record Settings(PortcullisConfig Config)
         TimeSpan.FromSeconds(Config.Refresh.IdleAfter),
         TimeSpan.FromSeconds(Config.Refresh.MaxBackoff));
 
+    /// <summary>Socketmap names: the two built-in ones plus configured maps.</summary>
+    public IReadOnlyDictionary<string, MapOptions> Maps
+    {
+        get
+        {
+            var maps = new Dictionary<string, MapOptions>(StringComparer.OrdinalIgnoreCase)
+            {
+                ["QUERY"] = new("QUERY", false, Config.MtaSts.EnforceTesting),
+                ["QUERYwithTLSRPT"] = new("QUERYwithTLSRPT", true, Config.MtaSts.EnforceTesting),
+            };
+            foreach (var (name, m) in Config.Maps)
+                maps[name] = new MapOptions(name, m.Tlsrpt, m.EnforceTesting || Config.MtaSts.EnforceTesting);
+            return maps;
+        }
+    }
+
+    /// <summary>Static per-domain answers, keyed by A-label domain.</summary>
+    public IReadOnlyDictionary<string, StaticOverride> Overrides =>
+        Config.Overrides.ToDictionary(
+            kv => Core.Protocol.NextHopParser.Parse(kv.Key).Domain,
+            kv => new StaticOverride(kv.Value.Policy.Trim(),
+                kv.Value.Expires is { } d ? new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null),
+            StringComparer.Ordinal);
+
     public RenderOptions Render => new(
         Config.Tlsrpt.NoPolicyLevel == "notfound" ? null : Config.Tlsrpt.NoPolicyLevel,
         Config.Tlsrpt.ReportPolicyFailures);

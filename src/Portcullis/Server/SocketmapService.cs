@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Portcullis.Configuration;
 using Portcullis.Core.Policy;
 using Portcullis.Core.Protocol;
 using Portcullis.Observability;
@@ -7,21 +8,18 @@ using Portcullis.Resolution;
 namespace Portcullis.Server;
 
 /// <summary>Answers one socketmap request: map name and key checks, then the policy decision.</summary>
-public sealed class SocketmapService(PolicyResolver resolver, RenderOptions render, PortcullisMetrics metrics,
+public sealed class SocketmapService(PolicyResolver resolver, Settings settings, PortcullisMetrics metrics, TimeProvider time,
     ILogger<SocketmapService> log)
 {
-    public const string QueryMap = "QUERY";
-    public const string QueryWithTlsRptMap = "QUERYwithTLSRPT";
+    private readonly IReadOnlyDictionary<string, MapOptions> _maps = settings.Maps;
+    private readonly IReadOnlyDictionary<string, StaticOverride> _overrides = settings.Overrides;
+    private readonly RenderOptions _render = settings.Render;
 
     public async ValueTask<SocketmapReply> HandleAsync(SocketmapRequest request, CancellationToken ct)
     {
-        string map;
-        if (string.Equals(request.MapName, QueryMap, StringComparison.OrdinalIgnoreCase))
-            map = QueryMap;
-        else if (string.Equals(request.MapName, QueryWithTlsRptMap, StringComparison.OrdinalIgnoreCase))
-            map = QueryWithTlsRptMap;
-        else
-            return Count("unknown", null, SocketmapReply.Perm($"unknown map name {request.MapName}; use {QueryMap} or {QueryWithTlsRptMap}"));
+        if (!_maps.TryGetValue(request.MapName, out var options))
+            return Count("unknown", null, SocketmapReply.Perm($"unknown map name {request.MapName}; use {string.Join(" or ", _maps.Keys)}"));
+        string map = options.Name;
 
         var hop = NextHopParser.Parse(request.Key);
         if (hop.Kind != NextHopKind.Domain)
@@ -30,11 +28,17 @@ public sealed class SocketmapService(PolicyResolver resolver, RenderOptions rend
             log.LogDebug("{Key}: NOTFOUND ({Detail})", request.Key, hop.Detail);
             return Count(map, null, SocketmapReply.NotFound);
         }
+        if (_overrides.TryGetValue(hop.Domain, out var fixedPolicy) && fixedPolicy.IsActive(time.GetUtcNow()))
+        {
+            metrics.Queries.Add(1, new System.Diagnostics.TagList { { "map", map }, { "answer", "override" } });
+            return SocketmapReply.Ok(fixedPolicy.Policy);
+        }
         try
         {
             var resolution = await resolver.ResolveAsync(hop.Domain, ct);
             metrics.CacheRequests.Add(1, PortcullisMetrics.Tags("result", resolution.FromCache ? "hit" : "miss"));
-            return Count(map, resolution.Answer.Verdict, AnswerRenderer.Render(resolution.Answer, map == QueryWithTlsRptMap, render));
+            var answer = options.Apply(resolution.Answer);
+            return Count(map, answer.Verdict, AnswerRenderer.Render(answer, options.TlsRpt, _render));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
