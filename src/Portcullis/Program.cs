@@ -46,7 +46,7 @@ public static class Program
                 c.Dns.Server = d;
             if (parse.GetValue(cache) is { } p)
                 c.Cache.Path = p;
-        }, s => Daemon.RunAsync(s, ct)));
+        }, s => Daemon.RunAsync(s, parse.GetValue(config), ct)));
         return cmd;
     }
 

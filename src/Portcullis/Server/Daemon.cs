@@ -20,7 +20,7 @@ namespace Portcullis.Server;
 /// <summary>The <c>serve</c> command: Kestrel listeners speaking socketmap, plus the resolver and cache.</summary>
 public static class Daemon
 {
-    public static async Task<int> RunAsync(Settings settings, CancellationToken ct)
+    public static async Task<int> RunAsync(Settings settings, string? configPath, CancellationToken ct)
     {
         var config = settings.Config;
         var builder = WebApplication.CreateSlimBuilder();
@@ -35,12 +35,18 @@ public static class Daemon
         builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(config.LogLevel, true));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         AddServices(builder.Services, settings);
+        builder.Services.AddSingleton(sp => new LiveSettings(settings, configPath, sp.GetRequiredService<ILogger<LiveSettings>>()));
 
         var unixSockets = new List<string>();
+        // Under socket activation (portcullis.socket) systemd hands over the socketmap sockets.
+        bool activated = Environment.GetEnvironmentVariable("LISTEN_FDS") is { Length: > 0 }
+            && Environment.GetEnvironmentVariable("LISTEN_PID") == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            foreach (string listen in config.Listen)
+            if (activated)
+                k.UseSystemd(lo => lo.UseConnectionHandler<SocketmapConnectionHandler>());
+            foreach (string listen in activated ? [] : config.Listen)
             {
                 var (tcp, unix) = ConfigLoader.ParseListen(listen);
                 Action<ListenOptions> socketmap = lo => lo.UseConnectionHandler<SocketmapConnectionHandler>();
@@ -70,11 +76,18 @@ public static class Daemon
         var health = app.Services.GetRequiredService<ResolverHealth>();
         app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => resolver.CachedDomains, () => health.Validates ? 1 : 0);
         await app.StartAsync(ct);
+        var live = app.Services.GetRequiredService<LiveSettings>();
+        using var hup = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGHUP, ctx =>
+            {
+                ctx.Cancel = true; // SIGHUP reloads; it must not stop the daemon
+                live.Reload();
+            });
         var mode = ConfigLoader.ParseMode(config.SocketPermissions);
         foreach (string path in unixSockets)
             File.SetUnixFileMode(path, mode);
         log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}",
-            string.Join(", ", config.Listen), settings.DnsServer, settings.CachePath);
+            activated ? "sockets from systemd" : string.Join(", ", config.Listen), settings.DnsServer, settings.CachePath);
         await app.WaitForShutdownAsync(ct);
         log.LogInformation("Portcullis stopped");
         return 0;

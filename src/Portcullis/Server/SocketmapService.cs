@@ -8,17 +8,14 @@ using Portcullis.Resolution;
 namespace Portcullis.Server;
 
 /// <summary>Answers one socketmap request: map name and key checks, then the policy decision.</summary>
-public sealed class SocketmapService(PolicyResolver resolver, Settings settings, PortcullisMetrics metrics, TimeProvider time,
+public sealed class SocketmapService(PolicyResolver resolver, LiveSettings settings, PortcullisMetrics metrics, TimeProvider time,
     ILogger<SocketmapService> log)
 {
-    private readonly IReadOnlyDictionary<string, MapOptions> _maps = settings.Maps;
-    private readonly IReadOnlyDictionary<string, StaticOverride> _overrides = settings.Overrides;
-    private readonly RenderOptions _render = settings.Render;
-
     public async ValueTask<SocketmapReply> HandleAsync(SocketmapRequest request, CancellationToken ct)
     {
-        if (!_maps.TryGetValue(request.MapName, out var options))
-            return Count("unknown", null, SocketmapReply.Perm($"unknown map name {request.MapName}; use {string.Join(" or ", _maps.Keys)}"));
+        var live = settings.Current;
+        if (!live.Maps.TryGetValue(request.MapName, out var options))
+            return Count("unknown", null, SocketmapReply.Perm($"unknown map name {request.MapName}; use {string.Join(" or ", live.Maps.Keys)}"));
         string map = options.Name;
 
         var hop = NextHopParser.Parse(request.Key);
@@ -28,7 +25,7 @@ public sealed class SocketmapService(PolicyResolver resolver, Settings settings,
             log.LogDebug("{Key}: NOTFOUND ({Detail})", request.Key, hop.Detail);
             return Count(map, null, SocketmapReply.NotFound);
         }
-        if (_overrides.TryGetValue(hop.Domain, out var fixedPolicy) && fixedPolicy.IsActive(time.GetUtcNow()))
+        if (live.Overrides.TryGetValue(hop.Domain, out var fixedPolicy) && fixedPolicy.IsActive(time.GetUtcNow()))
         {
             metrics.Queries.Add(1, new System.Diagnostics.TagList { { "map", map }, { "answer", "override" } });
             return SocketmapReply.Ok(fixedPolicy.Policy);
@@ -38,7 +35,7 @@ public sealed class SocketmapService(PolicyResolver resolver, Settings settings,
             var resolution = await resolver.ResolveAsync(hop.Domain, ct);
             metrics.CacheRequests.Add(1, PortcullisMetrics.Tags("result", resolution.FromCache ? "hit" : "miss"));
             var answer = options.Apply(resolution.Answer);
-            return Count(map, answer.Verdict, AnswerRenderer.Render(answer, options.TlsRpt, _render));
+            return Count(map, answer.Verdict, AnswerRenderer.Render(answer, options.TlsRpt, live.Render));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -101,6 +101,14 @@ public sealed class DaemonProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends a signal by name (e.g. HUP).</summary>
+    public Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {_process.Id}");
+        kill.WaitForExit();
+        return Task.CompletedTask;
+    }
+
     /// <summary>kill -9: no chance to flush anything.</summary>
     public async Task KillHardAsync()
     {
