@@ -14,6 +14,7 @@ public static class Program
         var root = new RootCommand("Portcullis: MTA-STS and DANE TLS policy server for Postfix (socketmap)");
         root.Subcommands.Add(ServeCommand());
         root.Subcommands.Add(QueryCommandLine());
+        root.Subcommands.Add(CacheCommandLine());
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -66,6 +67,42 @@ public static class Program
                 c.Dns.Server = d;
         }, s => QueryCommand.RunAsync(s, parse.GetValue(domain)!, parse.GetValue(json), Console.Out, ct)));
         return cmd;
+    }
+
+    private static Command CacheCommandLine()
+    {
+        var cache = new Command("cache", "Inspect or change the policy cache (via the running daemon's control socket, else the cache file)");
+        Command Sub(string name, string description, Func<ParseResult, Settings, CancellationToken, Task<int>> run,
+            params Symbol[] extra)
+        {
+            var config = ConfigOption();
+            var file = new Option<string?>("--cache") { Description = "SQLite cache file (when no daemon runs)" };
+            var cmd = new Command(name, description) { config, file };
+            foreach (var e in extra)
+            {
+                if (e is Argument a)
+                    cmd.Arguments.Add(a);
+                else if (e is Option o)
+                    cmd.Options.Add(o);
+            }
+            cmd.SetAction((parse, ct) => WithSettings(parse.GetValue(config), c =>
+            {
+                if (parse.GetValue(file) is { } f)
+                    c.Cache.Path = f;
+            }, s => run(parse, s, ct)));
+            return cmd;
+        }
+        var showDomain = new Argument<string>("domain");
+        var purgeDomain = new Argument<string?>("domain") { Arity = ArgumentArity.ZeroOrOne };
+        cache.Subcommands.Add(Sub("list", "Domain, answer, source, expiry and hits of every cached domain",
+            (_, s, ct) => CacheCommand.ListAsync(s, false, Console.Out, Console.Error, ct)));
+        cache.Subcommands.Add(Sub("show", "Cached state of one domain beside a live resolution, with policy id change detection",
+            (p, s, ct) => CacheCommand.ShowAsync(s, p.GetValue(showDomain)!, Console.Out, Console.Error, ct), showDomain));
+        cache.Subcommands.Add(Sub("purge", "Forget one domain, or everything",
+            (p, s, ct) => CacheCommand.PurgeAsync(s, p.GetValue(purgeDomain), Console.Out, Console.Error, ct), purgeDomain));
+        cache.Subcommands.Add(Sub("export", "Cached policies in Postfix hash-table format (postmap hash:FILE)",
+            (_, s, ct) => CacheCommand.ListAsync(s, true, Console.Out, Console.Error, ct)));
+        return cache;
     }
 
     private static async Task<int> WithSettings(string? path, Action<PortcullisConfig> overrides, Func<Settings, Task<int>> run)

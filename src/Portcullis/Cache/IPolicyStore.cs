@@ -19,4 +19,5 @@ public interface IDaneStore
 {
     Task<Core.Dane.DaneCacheEntry?> GetDaneAsync(string domain, CancellationToken ct);
     Task SetDaneAsync(Core.Dane.DaneCacheEntry entry, CancellationToken ct);
+    Task<IReadOnlyList<Core.Dane.DaneCacheEntry>> ListDaneAsync(CancellationToken ct);
 }

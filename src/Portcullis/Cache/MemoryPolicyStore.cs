@@ -13,6 +13,9 @@ public sealed class MemoryPolicyStore : IPolicyStore
     public Task<DaneCacheEntry?> GetDaneAsync(string domain, CancellationToken ct) =>
         Task.FromResult(_dane.TryGetValue(domain, out var e) ? e : null);
 
+    public Task<IReadOnlyList<DaneCacheEntry>> ListDaneAsync(CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<DaneCacheEntry>>(_dane.Values.OrderBy(e => e.Domain, StringComparer.Ordinal).ToList());
+
     public Task SetDaneAsync(DaneCacheEntry entry, CancellationToken ct)
     {
         _dane[entry.Domain] = entry;

@@ -131,18 +131,24 @@ public sealed class SqlitePolicyStore : IPolicyStore
         }
     }
 
-    public async Task<IReadOnlyList<StsCacheEntry>> ListAsync(CancellationToken ct)
+    public Task<IReadOnlyList<StsCacheEntry>> ListAsync(CancellationToken ct) =>
+        ListJsonAsync("sts_cache", CacheEntryJson.Deserialize, ct);
+
+    public Task<IReadOnlyList<DaneCacheEntry>> ListDaneAsync(CancellationToken ct) =>
+        ListJsonAsync("dane_cache", CacheEntryJson.DeserializeDane, ct);
+
+    private async Task<IReadOnlyList<T>> ListJsonAsync<T>(string table, Func<string, T?> parse, CancellationToken ct) where T : class
     {
         await _lock.WaitAsync(ct);
         try
         {
             using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT entry FROM sts_cache ORDER BY domain";
-            var list = new List<StsCacheEntry>();
+            cmd.CommandText = $"SELECT entry FROM {table} ORDER BY domain";
+            var list = new List<T>();
             using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                if (CacheEntryJson.Deserialize(reader.GetString(0)) is { } e)
+                if (parse(reader.GetString(0)) is { } e)
                     list.Add(e);
             }
             return list;

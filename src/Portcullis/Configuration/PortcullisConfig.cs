@@ -9,6 +9,8 @@ public sealed class PortcullisConfig
     public string SocketPermissions { get; set; } = "0660";
     /// <summary>Directory for the cache when <c>cache.path</c> is not set.</summary>
     public string DataDir { get; set; } = "data";
+    /// <summary>Unix socket for the <c>cache</c> commands (mode 0600); empty: next to the cache file; "none": off.</summary>
+    public string ControlSocket { get; set; } = "";
     /// <summary>trace, debug, information, warning, error.</summary>
     public string LogLevel { get; set; } = "information";
     public DnsConfig Dns { get; set; } = new();

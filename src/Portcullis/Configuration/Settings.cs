@@ -15,6 +15,14 @@ public sealed record Settings(PortcullisConfig Config)
         ? ep
         : ResolvConf.FirstNameserver();
 
+    /// <summary>The control socket path, or null when disabled.</summary>
+    public string? ControlSocket => Config.ControlSocket switch
+    {
+        "none" => null,
+        "" => Path.ChangeExtension(Path.GetFullPath(CachePath), ".sock"),
+        var p => p,
+    };
+
     public string CachePath => Config.Cache.Path.Length > 0 ? Config.Cache.Path : Path.Combine(Config.DataDir, "cache.db");
 
     public StsOptions Sts => new()

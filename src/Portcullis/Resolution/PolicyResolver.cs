@@ -23,6 +23,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     private readonly ConcurrentDictionary<string, DaneCacheEntry> _dane = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<Resolution>> _inflight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastQueried = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _hits = new(StringComparer.Ordinal);
     private long _live;
 
     /// <summary>Domains with any cached state in memory.</summary>
@@ -36,6 +37,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     {
         var now = time.GetUtcNow();
         _lastQueried[domain] = now;
+        _hits.AddOrUpdate(domain, 1, static (_, n) => n + 1);
         if (TryAnswerFromMemory(domain, now) is { } hot)
             return Task.FromResult(hot);
         // Shared, so one caller's cancellation (Postfix hanging up) does not cancel the others.
@@ -120,8 +122,8 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         var cutoff = time.GetUtcNow() - idle;
         foreach (var (domain, last) in _lastQueried)
         {
-            if (last < cutoff)
-                _lastQueried.TryRemove(domain, out _);
+            if (last < cutoff && _lastQueried.TryRemove(domain, out _))
+                _hits.TryRemove(domain, out _);
         }
     }
 
@@ -257,6 +259,31 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         }
     }
 
+    /// <summary>Everything cached, memory first (it is newer), then the store; with query counts.</summary>
+    public async Task<IReadOnlyList<CacheItem>> ListAsync(RenderOptions render, CancellationToken ct)
+    {
+        IReadOnlyList<DaneCacheEntry> storedDane = [];
+        IReadOnlyList<StsCacheEntry> storedSts = [];
+        try
+        {
+            storedDane = await store.ListDaneAsync(ct);
+            storedSts = await store.ListAsync(ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            metrics?.StoreFailures.Add(1);
+            log.LogError(ex, "Cache listing from the store failed; showing memory only");
+        }
+        var dane = storedDane.ToDictionary(e => e.Domain, StringComparer.Ordinal);
+        foreach (var (d, e) in _dane)
+            dane[d] = e;
+        var sts = storedSts.ToDictionary(e => e.Domain, StringComparer.Ordinal);
+        foreach (var (d, e) in _sts)
+            sts[d] = e;
+        return CacheItem.Join(dane.Values, sts.Values, engine, render, time.GetUtcNow(),
+            d => _hits.TryGetValue(d, out long n) ? n : 0);
+    }
+
     /// <summary>Forgets one domain (or all) in memory and in the store.</summary>
     public async Task<int> PurgeAsync(string? domain, CancellationToken ct)
     {
@@ -264,11 +291,13 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         {
             _sts.Clear();
             _dane.Clear();
+            _hits.Clear();
         }
         else
         {
             _sts.TryRemove(domain, out _);
             _dane.TryRemove(domain, out _);
+            _hits.TryRemove(domain, out _);
         }
         return await store.PurgeAsync(domain, ct);
     }

@@ -62,6 +62,11 @@ public static class Daemon
                     unixSockets.Add(unix!);
                 }
             }
+            if (settings.ControlSocket is { } control && PrepareControlSocket(control))
+            {
+                k.ListenUnixSocket(control, lo => lo.UseConnectionHandler<ControlConnectionHandler>());
+                unixSockets.Add(control);
+            }
             foreach (string listen in config.Metrics.Listen)
                 k.Listen(ConfigLoader.ParseListen(listen).Tcp!);
         });
@@ -85,12 +90,35 @@ public static class Daemon
             });
         var mode = ConfigLoader.ParseMode(config.SocketPermissions);
         foreach (string path in unixSockets)
-            File.SetUnixFileMode(path, mode);
+            File.SetUnixFileMode(path, path == settings.ControlSocket ? UnixFileMode.UserRead | UnixFileMode.UserWrite : mode);
         log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}",
             activated ? "sockets from systemd" : string.Join(", ", config.Listen), settings.DnsServer, settings.CachePath);
         await app.WaitForShutdownAsync(ct);
         log.LogInformation("Portcullis stopped");
         return 0;
+    }
+
+    /// <summary>Removes a stale control socket; refuses one that a running daemon still answers on.</summary>
+    private static bool PrepareControlSocket(string path)
+    {
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return true;
+        }
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix,
+            System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            Console.Error.WriteLine($"portcullis: control socket {path} is in use by another daemon; cache commands will reach that one");
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            File.Delete(path);
+            return true;
+        }
     }
 
     public static void AddServices(IServiceCollection services, Settings settings)

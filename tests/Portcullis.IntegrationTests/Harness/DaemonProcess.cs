@@ -88,6 +88,18 @@ public sealed class DaemonProcess : IAsyncDisposable
         return (p.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Runs any `portcullis …` command to completion.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(IReadOnlyDictionary<string, string> env,
+        IEnumerable<string> args, CancellationToken ct)
+    {
+        var psi = StartInfo([Binary, .. args], env);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync(ct);
+        var stderr = p.StandardError.ReadToEndAsync(ct);
+        await p.WaitForExitAsync(ct);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
     public Task<SocketmapClient> ConnectAsync(CancellationToken ct) => SocketmapClient.ConnectAsync(Port, ct);
 
     /// <summary>SIGTERM, then waits for a clean exit; returns the exit code.</summary>
