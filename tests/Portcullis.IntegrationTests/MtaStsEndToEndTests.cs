@@ -88,6 +88,13 @@ public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_redirect_loop_costs_exactly_one_request()
+    {
+        Assert.Equal("NOTFOUND ", await AskAsync($"loop.{Z}"));
+        Assert.Single(world.Host.RequestsFor($"mta-sts.loop.{Z}"));
+    }
+
+    [Fact]
     public async Task No_http_caching_headers_are_sent()
     {
         Assert.StartsWith("OK secure", await AskAsync($"good.{Z}"));

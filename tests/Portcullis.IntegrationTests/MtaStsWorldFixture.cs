@@ -45,6 +45,7 @@ public sealed class MtaStsWorldFixture : IAsyncLifetime
         yield return ("error500", [sts], HostBehavior.Text(500, Policy("error500")));
         yield return ("redirect", [sts], HostBehavior.Redirect("https://mta-sts.target.mta.test/.well-known/mta-sts.txt"));
         yield return ("target", [], HostBehavior.Policy(Policy("target")));
+        yield return ("loop", [sts], HostBehavior.Redirect("https://mta-sts.loop.mta.test/.well-known/mta-sts.txt", 302));
         yield return ("html", [sts], HostBehavior.Html(Policy("html")));
         yield return ("notype", [sts], HostBehavior.Policy(Policy("notype")) with { ContentType = null });
         yield return ("charset", [sts], HostBehavior.Policy(Policy("charset")) with { ContentType = "Text/Plain; charset=utf-8" });

@@ -51,6 +51,8 @@ public static partial class ConfigLoader
         ParseMode(c.SocketPermissions);
         if (c.Dns.Server.Length > 0 && !ResolvConf.TryParseEndpoint(c.Dns.Server, 53, out _))
             throw new ConfigException($"dns.server: '{c.Dns.Server}' is not HOST[:PORT] with an IP address");
+        Positive("limits.max_connections", c.Limits.MaxConnections);
+        Positive("limits.idle_timeout", c.Limits.IdleTimeout);
         Positive("refresh.ahead", c.Refresh.Ahead);
         Positive("refresh.idle_after", c.Refresh.IdleAfter);
         Positive("refresh.max_backoff", c.Refresh.MaxBackoff);

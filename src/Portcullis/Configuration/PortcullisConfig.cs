@@ -19,6 +19,7 @@ public sealed class PortcullisConfig
     public TlsRptConfig Tlsrpt { get; set; } = new();
     public MetricsConfig Metrics { get; set; } = new();
     public RefreshConfig Refresh { get; set; } = new();
+    public LimitsConfig Limits { get; set; } = new();
     /// <summary>Per-domain static answers, given without lookups (key: domain).</summary>
     public Dictionary<string, OverrideConfig> Overrides { get; set; } = [];
     /// <summary>Extra socketmap names with their own options (key: the NAME in socketmap:…:NAME).</summary>
@@ -39,6 +40,14 @@ public sealed class MapConfig
     public bool EnforceTesting { get; set; }
     /// <summary>Add TLSRPT attributes (Postfix 3.10+) to answers on this map.</summary>
     public bool Tlsrpt { get; set; }
+}
+
+public sealed class LimitsConfig
+{
+    /// <summary>Concurrent connections (socketmap and metrics); more wait in the listen backlog.</summary>
+    public int MaxConnections { get; set; } = 1000;
+    /// <summary>Seconds a connection may sit without sending a complete request (Postfix itself closes after 10 s idle).</summary>
+    public int IdleTimeout { get; set; } = 300;
 }
 
 public sealed class RefreshConfig

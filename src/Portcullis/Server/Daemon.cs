@@ -44,6 +44,7 @@ public static class Daemon
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            k.Limits.MaxConcurrentConnections = config.Limits.MaxConnections;
             if (activated)
                 k.UseSystemd(lo => lo.UseConnectionHandler<SocketmapConnectionHandler>());
             foreach (string listen in activated ? [] : config.Listen)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Portcullis.Configuration;
 using Portcullis.Core.Protocol;
 using Portcullis.Observability;
 
@@ -12,18 +13,23 @@ namespace Portcullis.Server;
 /// Pipelined requests work; a framing error closes only this connection.
 /// </summary>
 public sealed class SocketmapConnectionHandler(SocketmapService service, MetricsHttp metricsHttp, PortcullisMetrics metrics,
-    ILogger<SocketmapConnectionHandler> log) : ConnectionHandler
+    Settings settings, ILogger<SocketmapConnectionHandler> log) : ConnectionHandler
 {
+    private readonly TimeSpan _idle = TimeSpan.FromSeconds(settings.Config.Limits.IdleTimeout);
+
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var ct = connection.ConnectionClosed;
+        // Idle or dripping clients must not hold a connection slot forever.
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
         metrics.Connections.Add(1);
         try
         {
             // A netstring starts with a digit; a letter means an HTTP client (a Prometheus scrape).
-            var first = await input.ReadAsync(ct);
+            idle.CancelAfter(_idle);
+            var first = await input.ReadAsync(idle.Token);
             bool http = !first.Buffer.IsEmpty && char.IsAsciiLetter((char)first.Buffer.FirstSpan[0]);
             input.AdvanceTo(first.Buffer.Start);
             if (http)
@@ -33,7 +39,8 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Metrics
             }
             while (true)
             {
-                var result = await input.ReadAsync(ct);
+                idle.CancelAfter(_idle);
+                var result = await input.ReadAsync(idle.Token);
                 var buffer = result.Buffer;
                 var (consumed, error) = await AnswerFramesAsync(buffer, output, ct);
                 input.AdvanceTo(consumed, buffer.End);
@@ -52,6 +59,11 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Metrics
                     break;
                 }
             }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            log.LogInformation("Closing socketmap connection {Id} from {Remote}: no complete request for {Idle} s",
+                connection.ConnectionId, connection.RemoteEndPoint, _idle.TotalSeconds);
         }
         catch (OperationCanceledException)
         {

@@ -22,6 +22,19 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    public int Pid => _process.Id;
+
+    /// <summary>Resident memory from /proc, in bytes.</summary>
+    public long ResidentBytes()
+    {
+        foreach (string line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        return 0;
+    }
+
     public string Output
     {
         get
