@@ -42,7 +42,7 @@ public sealed class DnsWorld : IAsyncDisposable
 
     public string AuthoritativeLog => _nsd.Output;
 
-    internal static async Task<DnsWorld> StartAsync(IReadOnlyList<DnsZone> zones, CancellationToken ct)
+    internal static async Task<DnsWorld> StartAsync(IReadOnlyList<DnsZone> zones, int? resolverPort, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
         var nsd = TestBinaries.Require("nsd");
@@ -62,7 +62,7 @@ public sealed class DnsWorld : IAsyncDisposable
                 {
                     File.WriteAllText(dir.File("unbound.conf"), UnboundConfig(dir, port, nsdPort, zones));
                     return ChildProcess.Start(unbound, ["-d", "-c", dir.File("unbound.conf")], dir.Path);
-                }, ep => IsResolverReady(ep), ct);
+                }, ep => IsResolverReady(ep), ct, resolverPort);
                 return new DnsWorld(dir, nsdProc, nsdPort, unboundProc, unboundPort, sw.Elapsed);
             }
             catch
@@ -113,12 +113,13 @@ public sealed class DnsWorld : IAsyncDisposable
 
     // Free ports are racy (parallel tests, other processes), so retry with a new port if the server dies at startup.
     private static async Task<(ChildProcess, int)> StartWithRetryAsync(
-        TempDir dir, string what, Func<int, ChildProcess> start, Func<IPEndPoint, Task<bool>> ready, CancellationToken ct)
+        TempDir dir, string what, Func<int, ChildProcess> start, Func<IPEndPoint, Task<bool>> ready, CancellationToken ct,
+        int? fixedPort = null)
     {
         var log = new StringBuilder();
         for (var attempt = 1; attempt <= 3; attempt++)
         {
-            var port = FreePort.TcpAndUdp();
+            var port = fixedPort ?? FreePort.TcpAndUdp();
             var proc = start(port);
             var deadline = Stopwatch.StartNew();
             while (!proc.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(20))

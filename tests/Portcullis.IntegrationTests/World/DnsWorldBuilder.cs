@@ -34,7 +34,10 @@ public sealed class DnsWorldBuilder
         return zone;
     }
 
-    public Task<DnsWorld> StartAsync(CancellationToken ct = default) => DnsWorld.StartAsync(_zones.Values.ToList(), ct);
+    /// <summary>Fixed resolver port, e.g. 53 inside a network namespace whose resolv.conf points at it (for Postfix).</summary>
+    public int? ResolverPort { get; set; }
+
+    public Task<DnsWorld> StartAsync(CancellationToken ct = default) => DnsWorld.StartAsync(_zones.Values.ToList(), ResolverPort, ct);
 
     internal static DnsZone? ParentOf(DnsZone zone, IEnumerable<DnsZone> all) =>
         zone.Name == "." ? null : all.Where(p => DnsNames.IsBelow(zone.Name, p.Name)).MaxBy(p => p.Name.Length);
