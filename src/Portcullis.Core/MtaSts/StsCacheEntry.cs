@@ -29,6 +29,9 @@ public sealed record StsCacheEntry
     public StsFailureType? FailureType { get; init; }
     public string? FailureDetail { get; init; }
 
+    /// <summary>When this state was computed; a shared cache never replaces a newer entry with an older one.</summary>
+    public DateTimeOffset UpdatedAt { get; init; }
+
     /// <summary>Why the entry says what it says, for logs and <c>query</c>.</summary>
     public string Reason { get; init; } = "";
 

@@ -173,7 +173,12 @@ public sealed class StsEngine(StsOptions options)
         return new PolicyAnswer(Verdict.NoPolicy, entry.Reason) { Domain = entry.Domain, TxtRecord = entry.TxtRecord };
     }
 
-    private StsDone Done(StsCacheEntry entry, DateTimeOffset now) => new(AnswerFrom(entry, now), entry);
+    // Every stored entry carries when it was computed: shared caches keep the newest.
+    private StsDone Done(StsCacheEntry entry, DateTimeOffset now)
+    {
+        var stamped = entry with { UpdatedAt = now };
+        return new(AnswerFrom(stamped, now), stamped);
+    }
 
     private TimeSpan Clamp(TimeSpan ttl) =>
         ttl < options.TxtRecheckMin ? options.TxtRecheckMin : ttl > options.TxtRecheckMax ? options.TxtRecheckMax : ttl;

@@ -69,7 +69,8 @@ public sealed class SqlitePolicyStore : IPolicyStore
                     CREATE TABLE IF NOT EXISTS {table} (
                         domain TEXT PRIMARY KEY,
                         entry TEXT NOT NULL,
-                        discard_after INTEGER NOT NULL
+                        discard_after INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL DEFAULT 0
                     )
                     """);
             }
@@ -86,13 +87,13 @@ public sealed class SqlitePolicyStore : IPolicyStore
         await GetJsonAsync("sts_cache", domain, ct) is { } json ? CacheEntryJson.Deserialize(json) : null;
 
     public Task SetAsync(StsCacheEntry entry, CancellationToken ct) =>
-        SetJsonAsync("sts_cache", entry.Domain, CacheEntryJson.Serialize(entry), entry.DiscardAfter, ct);
+        SetJsonAsync("sts_cache", entry.Domain, CacheEntryJson.Serialize(entry), entry.DiscardAfter, entry.UpdatedAt, ct);
 
     public async Task<DaneCacheEntry?> GetDaneAsync(string domain, CancellationToken ct) =>
         await GetJsonAsync("dane_cache", domain, ct) is { } json ? CacheEntryJson.DeserializeDane(json) : null;
 
     public Task SetDaneAsync(DaneCacheEntry entry, CancellationToken ct) =>
-        SetJsonAsync("dane_cache", entry.Domain, CacheEntryJson.Serialize(entry), entry.ExpiresAt, ct);
+        SetJsonAsync("dane_cache", entry.Domain, CacheEntryJson.Serialize(entry), entry.ExpiresAt, entry.UpdatedAt, ct);
 
     private async Task<string?> GetJsonAsync(string table, string domain, CancellationToken ct)
     {
@@ -110,19 +111,24 @@ public sealed class SqlitePolicyStore : IPolicyStore
         }
     }
 
-    private async Task SetJsonAsync(string table, string domain, string json, DateTimeOffset discardAfter, CancellationToken ct)
+    // Newer wins: a write carrying an older computation time than the stored row is ignored.
+    private async Task SetJsonAsync(string table, string domain, string json, DateTimeOffset discardAfter, DateTimeOffset updatedAt,
+        CancellationToken ct)
     {
         await _lock.WaitAsync(ct);
         try
         {
             using var cmd = _db.CreateCommand();
             cmd.CommandText = $"""
-                INSERT INTO {table} (domain, entry, discard_after) VALUES ($d, $e, $x)
-                ON CONFLICT(domain) DO UPDATE SET entry = excluded.entry, discard_after = excluded.discard_after
+                INSERT INTO {table} (domain, entry, discard_after, updated_at) VALUES ($d, $e, $x, $u)
+                ON CONFLICT(domain) DO UPDATE SET entry = excluded.entry, discard_after = excluded.discard_after,
+                    updated_at = excluded.updated_at
+                WHERE excluded.updated_at >= {table}.updated_at
                 """;
             cmd.Parameters.AddWithValue("$d", domain);
             cmd.Parameters.AddWithValue("$e", json);
             cmd.Parameters.AddWithValue("$x", discardAfter.ToUnixTimeSeconds());
+            cmd.Parameters.AddWithValue("$u", updatedAt.UtcTicks);
             await cmd.ExecuteNonQueryAsync(ct);
         }
         finally

@@ -82,9 +82,9 @@ public static class CacheCommand
             o.WriteLine($"purged {JsonDocument.Parse(json).RootElement.GetProperty("purged").GetInt32()} entries in the running daemon");
             return 0;
         }
-        err.WriteLine($"portcullis: no daemon answers on {s.ControlSocket}; purging {s.CachePath} directly");
-        await using var store = SqlitePolicyStore.Open(s.CachePath, NullLogger.Instance);
-        o.WriteLine($"purged {await store.PurgeAsync(domain, ct)} entries from {s.CachePath}");
+        err.WriteLine($"portcullis: no daemon answers on {s.ControlSocket}; purging the {s.Config.Cache.Type} cache directly");
+        await using var store = s.OpenStore(NullLogger.Instance);
+        o.WriteLine($"purged {await store.PurgeAsync(domain, ct)} entries from the {s.Config.Cache.Type} cache");
         return 0;
     }
 
@@ -92,13 +92,13 @@ public static class CacheCommand
     {
         if (await AskDaemonAsync(s, command, ct) is { } json)
             return JsonSerializer.Deserialize<List<CacheItem>>(json, ControlConnectionHandler.Json) ?? [];
-        if (!File.Exists(s.CachePath))
+        if (s.Config.Cache.Type == "sqlite" && !File.Exists(s.CachePath))
         {
             err.WriteLine($"portcullis: no daemon answers on {s.ControlSocket ?? "(control socket disabled)"} and there is no cache file {s.CachePath}");
             return null;
         }
-        err.WriteLine($"portcullis: no daemon answers on {s.ControlSocket ?? "(control socket disabled)"}; reading {s.CachePath} directly");
-        await using var store = SqlitePolicyStore.Open(s.CachePath, NullLogger.Instance);
+        err.WriteLine($"portcullis: no daemon answers on {s.ControlSocket ?? "(control socket disabled)"}; reading the {s.Config.Cache.Type} cache directly");
+        await using var store = s.OpenStore(NullLogger.Instance);
         var items = CacheItem.Join(await store.ListDaneAsync(ct), await store.ListAsync(ct), new StsEngine(s.Sts), s.Render,
             DateTimeOffset.UtcNow, _ => null);
         return command.StartsWith("show ", StringComparison.Ordinal) ? items.Where(i => i.Domain == command[5..]).ToList() : items;

@@ -59,6 +59,21 @@ public static partial class ConfigLoader
         Positive("dns.timeout_ms", c.Dns.TimeoutMs);
         Positive("dns.attempts", c.Dns.Attempts);
         Positive("cache.negative_ttl", c.Cache.NegativeTtl);
+        switch (c.Cache.Type)
+        {
+            case "sqlite":
+                break;
+            case "redis" when c.Cache.Redis.Length == 0:
+                throw new ConfigException("cache.redis: required with cache.type redis (e.g. \"127.0.0.1:6379\")");
+            case "postgres" when c.Cache.Postgres.Length == 0:
+                throw new ConfigException("cache.postgres: required with cache.type postgres (an Npgsql connection string)");
+            case "redis" or "postgres":
+                break;
+            default:
+                throw new ConfigException($"cache.type: '{c.Cache.Type}' is not sqlite, redis or postgres");
+        }
+        if (c.Cache.KeyPrefix.Length == 0 || c.Cache.KeyPrefix.Any(ch => !char.IsAsciiLetterOrDigit(ch) && ch != '_'))
+            throw new ConfigException($"cache.key_prefix: '{c.Cache.KeyPrefix}' must be letters, digits or '_'");
         Positive("mta_sts.connect_timeout_ms", c.MtaSts.ConnectTimeoutMs);
         Positive("mta_sts.fetch_timeout_ms", c.MtaSts.FetchTimeoutMs);
         if (c.MtaSts.FetchTimeoutMs > 60_000)

@@ -78,6 +78,14 @@ public sealed class DnsConfig
 
 public sealed class CacheConfig
 {
+    /// <summary>sqlite (one server), redis or postgres (several servers sharing results).</summary>
+    public string Type { get; set; } = "sqlite";
+    /// <summary>StackExchange.Redis configuration, e.g. "127.0.0.1:6379,password=…".</summary>
+    public string Redis { get; set; } = "";
+    /// <summary>Npgsql connection string, e.g. "Host=db;Username=portcullis;Password=…;Database=portcullis".</summary>
+    public string Postgres { get; set; } = "";
+    /// <summary>Prefix of Redis keys and PostgreSQL table names, so several deployments can share a server.</summary>
+    public string KeyPrefix { get; set; } = "portcullis";
     /// <summary>SQLite file; empty: <c>DATA_DIR/cache.db</c>.</summary>
     public string Path { get; set; } = "";
     /// <summary>Seconds a "no MTA-STS" result is believed without new lookups.</summary>

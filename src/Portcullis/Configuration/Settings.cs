@@ -78,6 +78,14 @@ public sealed record Settings(PortcullisConfig Config)
     public DaneResolver CreateDaneResolver(IDnsResolver dns) =>
         new(dns, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs * Config.Dns.Attempts * 4));
 
+    /// <summary>The configured cache backend.</summary>
+    public Cache.IPolicyStore OpenStore(Microsoft.Extensions.Logging.ILogger log) => Config.Cache.Type switch
+    {
+        "redis" => Cache.RedisPolicyStore.Connect(Config.Cache.Redis, Config.Cache.KeyPrefix),
+        "postgres" => new Cache.PostgresPolicyStore(Config.Cache.Postgres, Config.Cache.KeyPrefix),
+        _ => Cache.SqlitePolicyStore.Open(CachePath, log),
+    };
+
     public DnsClientResolver CreateResolver() =>
         new(DnsServer, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs), Config.Dns.Attempts);
 }

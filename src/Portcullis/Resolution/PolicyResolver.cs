@@ -132,8 +132,8 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     private async Task<Resolution> ResolveCoreAsync(string domain, TimeSpan ahead, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var daneEntry = await LoadAsync(_dane, domain, store.GetDaneAsync, ct);
-        var stsEntry = await LoadAsync(_sts, domain, store.GetAsync, ct);
+        var daneEntry = await LoadAsync(_dane, domain, store.GetDaneAsync, e => now + ahead < e.ExpiresAt, e => e.UpdatedAt, ct);
+        var stsEntry = await LoadAsync(_sts, domain, store.GetAsync, e => now + ahead < e.RecheckAt, e => e.UpdatedAt, ct);
 
         bool daneFresh = daneEntry is not null && now + ahead < daneEntry.ExpiresAt;
         if (daneFresh && daneEntry!.Verdict != DaneVerdict.None)
@@ -205,25 +205,33 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         return new StsBranch(done.Answer, false) { Txt = txt, TxtDnsDetail = txtResult.Detail, Fetch = fetch, Entry = done.Entry ?? entry };
     }
 
+    /// <summary>
+    /// Memory first while it is fresh; otherwise the store too, keeping whichever is newer, so a
+    /// result another server wrote to a shared cache saves this one the lookups.
+    /// </summary>
     private async Task<T?> LoadAsync<T>(ConcurrentDictionary<string, T> memory, string domain,
-        Func<string, CancellationToken, Task<T?>> read, CancellationToken ct) where T : class
+        Func<string, CancellationToken, Task<T?>> read, Func<T, bool> fresh, Func<T, DateTimeOffset> updated, CancellationToken ct)
+        where T : class
     {
-        if (memory.TryGetValue(domain, out var e))
-            return e;
+        memory.TryGetValue(domain, out var mine);
+        if ((mine is not null && fresh(mine)) || StoreResting())
+            return mine;
+        T? stored;
         try
         {
-            e = await read(domain, ct);
+            stored = await read(domain, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A broken cache must cost a live lookup, never a wrong answer.
-            metrics?.StoreFailures.Add(1);
-            log.LogError(ex, "Cache read for {Domain} failed; resolving live", domain);
-            return null;
+            StoreFailed(ex, domain);
+            return mine;
         }
-        if (e is not null)
-            memory[domain] = e;
-        return e;
+        StoreOk();
+        if (stored is null || (mine is not null && updated(mine) >= updated(stored)))
+            return mine;
+        memory[domain] = stored;
+        return stored;
     }
 
     private async Task SaveStsAsync(StsCacheEntry? previous, StsCacheEntry updated, CancellationToken ct)
@@ -248,15 +256,43 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
 
     private async Task WriteAsync(Func<Task> write, string domain)
     {
+        if (StoreResting())
+            return;
         try
         {
             await write();
+            StoreOk();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            metrics?.StoreFailures.Add(1);
-            log.LogError(ex, "Cache write for {Domain} failed; the answer stays in memory only", domain);
+            StoreFailed(ex, domain);
         }
+    }
+
+    private int _storeDown;
+    private long _storeRetryTicks;
+
+    /// <summary>After a store failure, leave it alone for a while: every query would otherwise wait for its timeout.</summary>
+    public static readonly TimeSpan StoreRetry = TimeSpan.FromSeconds(30);
+
+    private bool StoreResting() => time.GetUtcNow().UtcTicks < Interlocked.Read(ref _storeRetryTicks);
+
+    // One error line per outage, not one per query; every failure is counted.
+    private void StoreFailed(Exception ex, string domain)
+    {
+        metrics?.StoreFailures.Add(1);
+        Interlocked.Exchange(ref _storeRetryTicks, (time.GetUtcNow() + StoreRetry).UtcTicks);
+        if (Interlocked.Exchange(ref _storeDown, 1) == 0)
+            log.LogError("Cache store unavailable ({Error}); answering from live lookups and memory, retrying every {Retry} s",
+                ex.Message, StoreRetry.TotalSeconds);
+        else
+            log.LogDebug(ex, "Cache store still unavailable ({Domain})", domain);
+    }
+
+    private void StoreOk()
+    {
+        if (Interlocked.Exchange(ref _storeDown, 0) == 1)
+            log.LogInformation("Cache store is available again");
     }
 
     /// <summary>Everything cached, memory first (it is newer), then the store; with query counts.</summary>

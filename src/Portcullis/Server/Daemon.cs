@@ -93,7 +93,8 @@ public static class Daemon
         foreach (string path in unixSockets)
             File.SetUnixFileMode(path, path == settings.ControlSocket ? UnixFileMode.UserRead | UnixFileMode.UserWrite : mode);
         log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}",
-            activated ? "sockets from systemd" : string.Join(", ", config.Listen), settings.DnsServer, settings.CachePath);
+            activated ? "sockets from systemd" : string.Join(", ", config.Listen), settings.DnsServer,
+            config.Cache.Type == "sqlite" ? settings.CachePath : config.Cache.Type);
         await app.WaitForShutdownAsync(ct);
         log.LogInformation("Portcullis stopped");
         return 0;
@@ -134,7 +135,7 @@ public static class Daemon
             new PolicyFetcher(sp.GetRequiredService<IDnsResolver>(), settings.Fetch, sp.GetRequiredService<TimeProvider>()),
             sp.GetRequiredService<PortcullisMetrics>()));
         services.AddSingleton<IPolicyStore>(sp =>
-            SqlitePolicyStore.Open(settings.CachePath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Cache")));
+            settings.OpenStore(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Cache")));
         services.AddSingleton(new StsEngine(settings.Sts));
         services.AddSingleton(settings.Render);
         services.AddSingleton(sp => settings.CreateDaneResolver(sp.GetRequiredService<IDnsResolver>()));

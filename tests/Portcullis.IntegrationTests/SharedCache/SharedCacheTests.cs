@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Portcullis.Cache;
+using Portcullis.Core.Dane;
+using Portcullis.Core.MtaSts;
+using StackExchange.Redis;
+
+namespace Portcullis.IntegrationTests.SharedCache;
+
+/// <summary>Real redis-server and PostgreSQL shared by two daemons, plus the stores' own rules.</summary>
+public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<MtaStsWorldFixture>, IAsyncLifetime
+{
+    private const string Z = MtaStsWorldFixture.Zone;
+    private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
+    private RedisServer _redis = null!;
+    private PostgresServer _postgres = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        _postgres = await PostgresServer.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _redis.DisposeAsync();
+        await _postgres.DisposeAsync();
+    }
+
+    private string RedisYaml => $"cache:\n  type: redis\n  redis: \"{_redis.Configuration}\"\n";
+    private string PostgresYaml => $"cache:\n  type: postgres\n  postgres: \"{_postgres.ConnectionString}\"\n";
+
+    [Theory]
+    [InlineData("redis", "split")]
+    [InlineData("postgres", "crlf")]
+    public async Task Two_daemons_share_one_resolution(string backend, string name)
+    {
+        string yaml = backend == "redis" ? RedisYaml : PostgresYaml;
+        await using var a = await world.StartDaemonAsync($"{backend}-a.db", yaml);
+        await using var b = await world.StartDaemonAsync($"{backend}-b.db", yaml);
+        string expected = $"OK secure match=mail.{name}.{Z} servername=hostname";
+        await using (var c = await a.ConnectAsync(_ct))
+            Assert.Equal(expected, await c.QueryAsync("QUERY", $"{name}.{Z}", _ct));
+        await using (var c = await b.ConnectAsync(_ct))
+            Assert.Equal(expected, await c.QueryAsync("QUERY", $"{name}.{Z}", _ct));
+        Assert.Single(world.Host.RequestsFor($"mta-sts.{name}.{Z}"));
+    }
+
+    private IPolicyStore Open(string backend) => backend == "redis"
+        ? RedisPolicyStore.Connect(_redis.Configuration, "t" + Guid.NewGuid().ToString("N")[..6])
+        : new PostgresPolicyStore(_postgres.ConnectionString, "t" + Guid.NewGuid().ToString("N")[..6]);
+
+    private static StsCacheEntry Entry(string domain, string id, DateTimeOffset updated) => new()
+    {
+        Domain = domain, TxtId = id, RecheckAt = updated.AddHours(1), UpdatedAt = updated, Reason = "test " + id,
+    };
+
+    [Theory]
+    [InlineData("redis")]
+    [InlineData("postgres")]
+    public async Task Stores_round_trip_keep_the_newer_entry_list_and_purge(string backend)
+    {
+        await using var store = Open(backend);
+        var now = DateTimeOffset.UtcNow;
+        await store.SetAsync(Entry("a.example", "new", now), _ct);
+        await store.SetAsync(Entry("a.example", "old", now.AddSeconds(-10)), _ct); // a slower writer, older result
+        Assert.Equal("new", (await store.GetAsync("a.example", _ct))!.TxtId);
+        await store.SetAsync(Entry("a.example", "newer", now.AddSeconds(1)), _ct);
+        Assert.Equal("newer", (await store.GetAsync("a.example", _ct))!.TxtId);
+
+        var dane = new DaneCacheEntry("a.example", DaneVerdict.DaneOnly, "r", true, now.AddMinutes(5)) { UpdatedAt = now };
+        await store.SetDaneAsync(dane, _ct);
+        Assert.Equal(dane, await store.GetDaneAsync("a.example", _ct));
+        await store.SetAsync(Entry("b.example", "1", now), _ct);
+        Assert.Equal(["a.example", "b.example"], (await store.ListAsync(_ct)).Select(e => e.Domain));
+        Assert.Single(await store.ListDaneAsync(_ct));
+
+        Assert.Equal(2, await store.PurgeAsync("a.example", _ct));
+        Assert.Null(await store.GetAsync("a.example", _ct));
+        Assert.Equal(1, await store.PurgeAsync(null, _ct));
+        Assert.Empty(await store.ListAsync(_ct));
+    }
+
+    [Fact]
+    public async Task Redis_entries_expire_with_a_ttl()
+    {
+        await using var store = RedisPolicyStore.Connect(_redis.Configuration, "ttl");
+        var now = DateTimeOffset.UtcNow;
+        await store.SetAsync(Entry("t.example", "1", now) with { RecheckAt = now.AddMinutes(10) }, _ct);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
+        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync("ttl:sts:t.example");
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+    }
+
+    [Fact]
+    public async Task A_cache_outage_degrades_to_live_lookups_and_is_logged_once()
+    {
+        int closed = World.FreePort.Tcp();
+        await using var daemon = await world.StartDaemonAsync("outage.db", $"cache:\n  type: redis\n  redis: \"127.0.0.1:{closed}\"\n");
+        await using var c = await daemon.ConnectAsync(_ct);
+        for (int i = 0; i < 3; i++)
+            Assert.Equal($"OK secure match=mail.spf.{Z} servername=hostname", await c.QueryAsync("QUERY", $"spf.{Z}", _ct));
+        Assert.Equal("NOTFOUND ", await c.QueryAsync("QUERY", $"nosts.{Z}", _ct));
+        await Task.Delay(200, _ct);
+        Assert.Single(daemon.Output.Split('\n'), l => l.Contains("Cache store unavailable", StringComparison.Ordinal));
+    }
+}
