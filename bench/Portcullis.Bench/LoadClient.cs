@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Portcullis.Bench;
+
+public sealed record LoadResult(long Requests, long Errors, TimeSpan Elapsed, double P50Us, double P99Us, double P999Us, long PeakRssBytes)
+{
+    public double Throughput => Requests / Elapsed.TotalSeconds;
+}
+
+/// <summary>
+/// Socketmap load: each connection sends a request, waits for its reply, repeats (like Postfix's
+/// smtp processes); latency is measured per request; the server's RSS is sampled meanwhile.
+/// </summary>
+public static class LoadClient
+{
+    public static async Task<LoadResult> RunAsync(int port, int connections, Func<int, long, string> request,
+        TimeSpan? duration, long? totalRequests, int serverPid, Func<string, bool> ok)
+    {
+        var latencies = new List<long>[connections];
+        long errors = 0, sent = 0, peak = 0;
+        using var stop = new CancellationTokenSource();
+        if (duration is { } d)
+            stop.CancelAfter(d);
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, Rss(serverPid));
+                try { await Task.Delay(50, stop.Token); } catch (OperationCanceledException) { }
+            }
+        });
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(async c =>
+        {
+            var mine = latencies[c] = new List<long>(1 << 16);
+            using var tcp = new TcpClient { NoDelay = true };
+            await tcp.ConnectAsync("127.0.0.1", port);
+            var stream = tcp.GetStream();
+            var buffer = new byte[128 * 1024];
+            while (!stop.IsCancellationRequested)
+            {
+                long n = Interlocked.Increment(ref sent) - 1;
+                if (totalRequests is { } t && n >= t)
+                    break;
+                byte[] payload = Encoding.ASCII.GetBytes(request(c, n));
+                byte[] frame = [.. Encoding.ASCII.GetBytes($"{payload.Length}:"), .. payload, (byte)','];
+                long start = Stopwatch.GetTimestamp();
+                await stream.WriteAsync(frame);
+                string reply = await ReadReplyAsync(stream, buffer);
+                mine.Add(Stopwatch.GetTimestamp() - start);
+                if (!ok(reply))
+                    Interlocked.Increment(ref errors);
+            }
+        }));
+        sw.Stop();
+        await stop.CancelAsync();
+        await sampler;
+        peak = Math.Max(peak, Rss(serverPid));
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double Pct(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))] * 1e6 / Stopwatch.Frequency;
+        return new LoadResult(all.Length, errors, sw.Elapsed, Pct(0.50), Pct(0.99), Pct(0.999), peak);
+    }
+
+    private static async Task<string> ReadReplyAsync(NetworkStream stream, byte[] buffer)
+    {
+        int len = 0;
+        while (true)
+        {
+            int b = await ReadByteAsync(stream, buffer);
+            if (b == ':')
+                break;
+            len = len * 10 + (b - '0');
+        }
+        await stream.ReadExactlyAsync(buffer.AsMemory(0, len + 1));
+        return Encoding.ASCII.GetString(buffer, 0, len);
+    }
+
+    private static async Task<int> ReadByteAsync(NetworkStream s, byte[] buffer)
+    {
+        int n = await s.ReadAsync(buffer.AsMemory(0, 1));
+        return n == 0 ? throw new IOException("server closed the connection") : buffer[0];
+    }
+
+    public static long Rss(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): cached, negative and uncached answers, memory with many cached domains,
+# side by side with Debian's postfix-mta-sts-resolver. Runs in its own network namespace so both
+# servers resolve through the same DNSSEC test world. As root. Extra arguments go to the
+# benchmark: --seconds N (per run, default 10), --connections N (16), --domains N (100000), --no-peer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-test-deps.sh >/dev/null
+command -v mta-sts-daemon >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix-mta-sts-resolver >/dev/null
+dotnet build bench/Portcullis.Bench -c Release --nologo -v q >/dev/null
+ns="portcullis-bench-$$"
+cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "/etc/netns/$ns"; }
+trap cleanup EXIT
+ip netns add "$ns"
+mkdir -p "/etc/netns/$ns" && echo "nameserver 127.0.0.1" > "/etc/netns/$ns/resolv.conf"
+ip netns exec "$ns" ip link set lo up
+ip netns exec "$ns" dotnet bench/Portcullis.Bench/bin/Release/net10.0/Portcullis.Bench.dll "$@"
