@@ -69,7 +69,7 @@ try
 
     await using var dns = await w.StartAsync(ct);
     await using var daemon = await DaemonProcess.StartAsync(dns.ResolverEndpoint, ca.ChildEnvironment,
-        Path.Combine(work, "cache.db"), null, ct);
+        Path.Combine(work, "cache.db"), "mta_sts:\n  allow_private_addresses: true\n", ct);
     var answers = new Dictionary<string, string>();
     await using (var client = await daemon.ConnectAsync(ct))
     {

@@ -81,7 +81,7 @@ public sealed class DaneWorldFixture : IAsyncLifetime
 
         Dns = await w.StartAsync();
         Daemon = await DaemonProcess.StartAsync(Dns.ResolverEndpoint, Ca.ChildEnvironment, Path.Combine(Dir, "cache.db"),
-            "mta_sts:\n  fetch_timeout_ms: 3000\n", new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            "mta_sts:\n  fetch_timeout_ms: 3000\n  allow_private_addresses: true\n", new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
     }
 
     public async Task DisposeAsync()

@@ -247,6 +247,17 @@ public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world) : IClassFixtur
     }
 
     [Fact]
+    public async Task By_default_policy_hosts_on_non_public_addresses_are_refused()
+    {
+        var (exit, stdout, stderr) = await DaemonProcess.RunQueryAsync(world.Dns.ResolverEndpoint, world.Ca.ChildEnvironment,
+            [$"good.{Z}", "--json"], _ct, allowPrivate: false);
+        Assert.True(exit == 1, stderr + stdout);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Contains("resolves only to non-public addresses", doc.RootElement.GetProperty("fetch").GetProperty("detail").GetString());
+        Assert.Equal("NOTFOUND ", doc.RootElement.GetProperty("postfix_query").GetString());
+    }
+
+    [Fact]
     public async Task Query_command_text_output_shows_the_evidence()
     {
         var (exit, stdout, _) = await DaemonProcess.RunQueryAsync(world.Dns.ResolverEndpoint, world.Ca.ChildEnvironment,

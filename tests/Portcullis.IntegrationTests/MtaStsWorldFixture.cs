@@ -21,6 +21,7 @@ public sealed class MtaStsWorldFixture : IAsyncLifetime
 
     public const string DaemonYaml = """
         mta_sts:
+          allow_private_addresses: true
           connect_timeout_ms: 2000
           fetch_timeout_ms: 3000
         """;

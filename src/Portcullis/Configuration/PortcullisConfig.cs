@@ -104,6 +104,9 @@ public sealed class MtaStsConfig
     /// <summary>Bounds (seconds) on re-reading the TXT record to notice a new policy id.</summary>
     public int TxtRecheckMin { get; set; } = 60;
     public int TxtRecheckMax { get; set; } = 3600;
+    /// <summary>Allow policy hosts on loopback/private/special addresses. Off: a domain's DNS could
+    /// otherwise make the mail server fetch from its own network. Test setups turn it on.</summary>
+    public bool AllowPrivateAddresses { get; set; }
 }
 
 public sealed class TlsRptConfig

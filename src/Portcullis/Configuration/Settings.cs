@@ -39,6 +39,7 @@ public sealed record Settings(PortcullisConfig Config)
     {
         ConnectTimeout = TimeSpan.FromMilliseconds(Config.MtaSts.ConnectTimeoutMs),
         TotalTimeout = TimeSpan.FromMilliseconds(Config.MtaSts.FetchTimeoutMs),
+        AllowNonPublicAddresses = Config.MtaSts.AllowPrivateAddresses,
     };
 
     public Core.Refresh.RefreshOptions Refresh => new(

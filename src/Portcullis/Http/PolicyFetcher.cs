@@ -3,9 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
-using Portcullis.Core.Dns;
 using Portcullis.Dns;
 
 namespace Portcullis.Http;
@@ -25,6 +25,8 @@ public sealed record FetchLimits
     /// <summary>Whole fetch, DNS to last byte; well under Postfix's 100 s socketmap timeout.</summary>
     public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromSeconds(15);
     public int MaxBodyBytes { get; init; } = StsPolicyParser.MaxBodyBytes;
+    /// <summary>Fetch from loopback/private/special addresses too (tests only; see AddressScope).</summary>
+    public bool AllowNonPublicAddresses { get; init; }
 
 }
 
@@ -58,7 +60,7 @@ public sealed class PolicyFetcher : IPolicyFetcher, IDisposable
                 EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                 CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
             },
-            ConnectCallback = (ctx, ct) => ConnectAsync(dns, ctx.DnsEndPoint, ct),
+            ConnectCallback = (ctx, ct) => ConnectAsync(dns, ctx.DnsEndPoint, limits.AllowNonPublicAddresses, ct),
         };
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
@@ -151,7 +153,7 @@ public sealed class PolicyFetcher : IPolicyFetcher, IDisposable
         }
     }
 
-    private static async ValueTask<Stream> ConnectAsync(IDnsResolver dns, DnsEndPoint target, CancellationToken ct)
+    private static async ValueTask<Stream> ConnectAsync(IDnsResolver dns, DnsEndPoint target, bool allowNonPublic, CancellationToken ct)
     {
         IReadOnlyList<IPAddress> addresses;
         if (IPAddress.TryParse(target.Host, out var literal))
@@ -164,6 +166,16 @@ public sealed class PolicyFetcher : IPolicyFetcher, IDisposable
             if (!result.HasRecords)
                 throw new HttpRequestException($"cannot resolve {target.Host}: {result.Detail}");
             addresses = result.Records;
+        }
+        if (!allowNonPublic)
+        {
+            var refused = addresses.Where(a => !AddressScope.IsPublic(a)).ToList();
+            addresses = [.. addresses.Where(AddressScope.IsPublic)];
+            if (addresses.Count == 0)
+            {
+                throw new HttpRequestException($"{target.Host} resolves only to non-public addresses ({string.Join(", ", refused)}); " +
+                    "refused (mta_sts.allow_private_addresses)");
+            }
         }
         Exception? last = null;
         foreach (var address in addresses)

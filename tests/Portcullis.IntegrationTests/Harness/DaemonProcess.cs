@@ -90,10 +90,14 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>Runs `portcullis query …` to completion.</summary>
+    /// <param name="allowPrivate">Test policy hosts live on loopback, which the default configuration refuses.</param>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunQueryAsync(IPEndPoint dns, IReadOnlyDictionary<string, string> env,
-        IEnumerable<string> extraArgs, CancellationToken ct)
+        IEnumerable<string> extraArgs, CancellationToken ct, bool allowPrivate = true)
     {
-        var psi = StartInfo([Binary, "query", "--dns", dns.ToString(), .. extraArgs], env);
+        string config = Path.Combine(Path.GetTempPath(), $"portcullis-query-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(config, $"mta_sts:\n  allow_private_addresses: {(allowPrivate ? "true" : "false")}\n", ct);
+        using var cleanup = new TempFileDeleter(config);
+        var psi = StartInfo([Binary, "query", "--dns", dns.ToString(), "--config", config, .. extraArgs], env);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
@@ -187,4 +191,10 @@ public sealed class DaemonProcess : IAsyncDisposable
         await KillHardAsync();
         _process.Dispose();
     }
+}
+
+/// <summary>Deletes a temporary file when disposed.</summary>
+internal sealed class TempFileDeleter(string path) : IDisposable
+{
+    public void Dispose() => File.Delete(path);
 }
