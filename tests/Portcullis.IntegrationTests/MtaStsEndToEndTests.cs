@@ -114,6 +114,7 @@ public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world) : IClassFixtur
     [InlineData("drip")]
     [InlineData("stall")]
     [InlineData("tlsstall")]
+    [InlineData("http10")]
     public async Task Hostile_hosts_end_within_the_fetch_timeout_with_no_policy(string name)
     {
         var sw = Stopwatch.StartNew();

@@ -59,6 +59,7 @@ public sealed class MtaStsWorldFixture : IAsyncLifetime
         yield return ("drip", [sts], HostBehavior.SlowDrip(Policy("drip"), TimeSpan.FromMilliseconds(500)));
         yield return ("stall", [sts], HostBehavior.StallBeforeHeaders());
         yield return ("tlsstall", [sts], HostBehavior.StallTls());
+        yield return ("http10", [sts], HostBehavior.Http10NoLength(Policy("http10")));
         yield return ("selfsigned", [sts], HostBehavior.Policy(Policy("selfsigned")).WithCertificate(CertificateKind.SelfSigned));
         yield return ("wrongname", [sts], HostBehavior.Policy(Policy("wrongname")).WithCertificate(CertificateKind.WrongName));
         yield return ("expired", [sts], HostBehavior.Policy(Policy("expired")).WithCertificate(CertificateKind.Expired));

@@ -25,6 +25,9 @@ public enum ResponseKind
     SlowDrip,
     /// <summary>Reads and records the request, then never answers.</summary>
     StallBeforeHeaders,
+    /// <summary>An HTTP/1.0 response with neither Content-Length nor chunking: the body ends only when
+    /// the connection closes, which this host never does (it sends the body, then holds the connection).</summary>
+    Http10NoLength,
 }
 
 /// <summary>What <see cref="PolicyHost"/> does for one host name (matched by SNI for TLS, by Host header for HTTP).</summary>
@@ -78,6 +81,8 @@ public sealed record HostBehavior
     public static HostBehavior StallBeforeHeaders() => new() { Kind = ResponseKind.StallBeforeHeaders };
 
     public static HostBehavior StallTls() => new() { TlsStall = true };
+
+    public static HostBehavior Http10NoLength(string body) => Policy(body) with { Kind = ResponseKind.Http10NoLength };
 
     public HostBehavior WithCertificate(CertificateKind kind) => this with { Certificate = kind };
 

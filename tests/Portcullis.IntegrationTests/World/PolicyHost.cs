@@ -195,12 +195,13 @@ public sealed class PolicyHost : IAsyncDisposable
             await Task.Delay(Timeout.Infinite, ct);
             return;
         }
-        var head = new StringBuilder($"HTTP/1.1 {b.Status} {ReasonPhrase(b.Status)}\r\n");
+        var head = new StringBuilder($"HTTP/1.{(b.Kind == ResponseKind.Http10NoLength ? 0 : 1)} {b.Status} {ReasonPhrase(b.Status)}\r\n");
         if (b.ContentType is not null)
             head.Append($"Content-Type: {b.ContentType}\r\n");
-        head.Append(b.Kind is ResponseKind.Chunked or ResponseKind.Endless
-            ? "Transfer-Encoding: chunked\r\n"
-            : $"Content-Length: {b.DeclaredContentLength ?? b.Body.Length}\r\n");
+        if (b.Kind is ResponseKind.Chunked or ResponseKind.Endless)
+            head.Append("Transfer-Encoding: chunked\r\n");
+        else if (b.Kind != ResponseKind.Http10NoLength)
+            head.Append($"Content-Length: {b.DeclaredContentLength ?? b.Body.Length}\r\n");
         foreach (var (k, v) in b.Headers)
             head.Append($"{k}: {v}\r\n");
         head.Append("Connection: close\r\n\r\n");
@@ -210,6 +211,11 @@ public sealed class PolicyHost : IAsyncDisposable
         {
             case ResponseKind.Fixed:
                 await s.WriteAsync(b.Body, ct);
+                break;
+            case ResponseKind.Http10NoLength:
+                await s.WriteAsync(b.Body, ct);
+                await s.FlushAsync(ct);
+                await Task.Delay(Timeout.Infinite, ct);
                 break;
             case ResponseKind.SlowDrip:
                 for (var i = 0; i < b.Body.Length; i++)
