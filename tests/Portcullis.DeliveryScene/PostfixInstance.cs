@@ -22,7 +22,7 @@ public sealed class PostfixInstance : IAsyncDisposable
     {
         Directory.CreateDirectory(Path.Combine(dir, "queue"));
         Directory.CreateDirectory(Path.Combine(dir, "data"));
-        await ChildProcess.RunCheckedAsync("chown", ["postfix", Path.Combine(dir, "data")], ct: ct);
+        await ChildProcess.RunCheckedAsync(TestBinaries.Require("chown"), ["postfix", Path.Combine(dir, "data")], ct: ct);
         await File.WriteAllTextAsync(Path.Combine(dir, "main.cf"), $"""
             compatibility_level = 3.6
             queue_directory = {dir}/queue
@@ -72,7 +72,7 @@ public sealed class PostfixInstance : IAsyncDisposable
             anvil     unix - - n - 1 anvil
             postlog   unix-dgram n - n - 1 postlogd
             """, ct);
-        var (exit, stdout, stderr) = await ChildProcess.RunAsync("postfix", ["-c", dir, "start"], dir, ct: ct);
+        var (exit, stdout, stderr) = await ChildProcess.RunAsync(TestBinaries.Require("postfix"), ["-c", dir, "start"], dir, ct: ct);
         var pf = new PostfixInstance(dir);
         for (int i = 0; i < 100; i++)
         {
@@ -125,7 +125,7 @@ public sealed class PostfixInstance : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await ChildProcess.RunAsync("postfix", ["-c", _dir, "stop"], _dir);
+        await ChildProcess.RunAsync(TestBinaries.Require("postfix"), ["-c", _dir, "stop"], _dir);
         for (int i = 0; i < 50 && File.Exists(Path.Combine(_dir, "data", "master.lock")) && MasterRunning(); i++)
             await Task.Delay(100);
     }

@@ -69,10 +69,10 @@ public sealed class PostgresServer : IAsyncDisposable
         string initdb = TestBinaries.Require(Path.Combine(Bin, "initdb"));
         string dir = Path.Combine(Path.GetTempPath(), "portcullis-pg-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        await ChildProcess.RunCheckedAsync("chown", ["postgres:postgres", dir]);
-        await ChildProcess.RunCheckedAsync("runuser", ["-u", "postgres", "--", initdb, "-D", dir + "/data", "-A", "trust", "-U", "postgres", "--no-sync"]);
+        await ChildProcess.RunCheckedAsync(TestBinaries.Require("chown"), ["postgres:postgres", dir]);
+        await ChildProcess.RunCheckedAsync(TestBinaries.Require("runuser"), ["-u", "postgres", "--", initdb, "-D", dir + "/data", "-A", "trust", "-U", "postgres", "--no-sync"]);
         int port = FreePort.Tcp();
-        var p = ChildProcess.Start("runuser", ["-u", "postgres", "--", Path.Combine(Bin, "postgres"), "-D", dir + "/data",
+        var p = ChildProcess.Start(TestBinaries.Require("runuser"), ["-u", "postgres", "--", Path.Combine(Bin, "postgres"), "-D", dir + "/data",
             "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-k", dir, "-c", "listen_addresses=127.0.0.1",
             "-c", "fsync=off"], dir);
         await RedisServer.WaitForPortAsync(port, () => p.Output);
