@@ -81,6 +81,8 @@ public static class Daemon
         var resolver = app.Services.GetRequiredService<PolicyResolver>();
         var health = app.Services.GetRequiredService<ResolverHealth>();
         app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => resolver.CachedDomains, () => health.Validates ? 1 : 0);
+        // Verdicts computed before the self-test would be capped at "dane" and cached: test first.
+        await app.Services.GetRequiredService<ResolverHealth>().CheckAsync(ct);
         await app.StartAsync(ct);
         var live = app.Services.GetRequiredService<LiveSettings>();
         using var hup = System.Runtime.InteropServices.PosixSignalRegistration.Create(
