@@ -5,7 +5,7 @@ set -eu
 
 PATH="$PATH:/usr/sbin:/sbin"
 missing=""
-for bin in nsd unbound unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip; do
+for bin in nsd unbound unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl; do
     command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
 done
 if [ -z "$missing" ]; then
@@ -24,7 +24,7 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-    nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2
+    nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl
 
 # The tests run their own instances on random loopback ports; system services are not needed.
 # Stopping them is best effort (there may be no systemd, e.g. in containers).

@@ -15,6 +15,8 @@ public static class Program
         root.Subcommands.Add(ServeCommand());
         root.Subcommands.Add(QueryCommandLine());
         root.Subcommands.Add(CacheCommandLine());
+        root.Subcommands.Add(PolicyHostCommandLine());
+        root.Subcommands.Add(RecordsCommandLine());
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -103,6 +105,33 @@ public static class Program
         cache.Subcommands.Add(Sub("export", "Cached policies in Postfix hash-table format (postmap hash:FILE)",
             (_, s, ct) => CacheCommand.ListAsync(s, true, Console.Out, Console.Error, ct)));
         return cache;
+    }
+
+    private static Command PolicyHostCommandLine()
+    {
+        var config = ConfigOption();
+        var listen = new Option<string[]>("--listen")
+        {
+            Description = "HTTPS listener HOST:PORT (repeatable; replaces publish.listen)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var cmd = new Command("policy-host", "Serve your domains' MTA-STS policies (publish.domains) over HTTPS") { config, listen };
+        cmd.SetAction((parse, ct) => WithSettings(parse.GetValue(config), c =>
+        {
+            if (parse.GetValue(listen) is { Length: > 0 } l)
+                c.Publish.Listen = [.. l];
+        }, s => Publishing.PolicyHostServer.RunAsync(s, ct)));
+        return cmd;
+    }
+
+    private static Command RecordsCommandLine()
+    {
+        var config = ConfigOption();
+        var domain = new Argument<string>("domain") { Description = "A domain from publish.domains" };
+        var cmd = new Command("records", "Print the DNS records to publish for one of your domains (zone-file syntax)") { domain, config };
+        cmd.SetAction((parse, ct) => WithSettings(parse.GetValue(config), _ => { },
+            s => Task.FromResult(Publishing.RecordsCommand.Run(s, parse.GetValue(domain)!, Console.Out, Console.Error))));
+        return cmd;
     }
 
     private static async Task<int> WithSettings(string? path, Action<PortcullisConfig> overrides, Func<Settings, Task<int>> run)

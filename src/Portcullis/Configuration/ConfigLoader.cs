@@ -101,6 +101,20 @@ public static partial class ConfigLoader
             if (name.Equals("QUERY", StringComparison.OrdinalIgnoreCase) || name.Equals("QUERYwithTLSRPT", StringComparison.OrdinalIgnoreCase))
                 throw new ConfigException($"maps: '{name}' is built in");
         }
+        foreach (string l in c.Publish.Listen)
+        {
+            if (ParseListen(l).Tcp is null)
+                throw new ConfigException($"publish.listen: '{l}' must be HOST:PORT");
+        }
+        foreach (var (domain, d) in c.Publish.Domains)
+        {
+            if (Core.Protocol.NextHopParser.Parse(domain).Kind != Core.Protocol.NextHopKind.Domain)
+                throw new ConfigException($"publish.domains: '{domain}' is not a domain name");
+            if (Settings.Published(domain, d) is not { } p)
+                throw new ConfigException($"publish.domains.{domain}.mode: '{d.Mode}' is not enforce, testing or none");
+            if (p.Validate() is { } error)
+                throw new ConfigException($"publish.domains.{domain}: the policy would be invalid: {error}");
+        }
         if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(c.LogLevel, true, out _))
             throw new ConfigException($"log_level: '{c.LogLevel}' is not trace, debug, information, warning or error");
         return c;

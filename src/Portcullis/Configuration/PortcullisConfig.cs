@@ -24,6 +24,31 @@ public sealed class PortcullisConfig
     public Dictionary<string, OverrideConfig> Overrides { get; set; } = [];
     /// <summary>Extra socketmap names with their own options (key: the NAME in socketmap:…:NAME).</summary>
     public Dictionary<string, MapConfig> Maps { get; set; } = [];
+    /// <summary>Your own domains' MTA-STS policies, for `policy-host` and `records`.</summary>
+    public PublishConfig Publish { get; set; } = new();
+}
+
+public sealed class PublishConfig
+{
+    /// <summary>HTTPS listeners of `policy-host` (HOST:PORT); MTA-STS senders always use port 443.</summary>
+    public List<string> Listen { get; set; } = ["0.0.0.0:443"];
+    public Dictionary<string, PublishedDomainConfig> Domains { get; set; } = [];
+}
+
+public sealed class PublishedDomainConfig
+{
+    public string Mode { get; set; } = "testing";
+    public List<string> Mx { get; set; } = [];
+    public long MaxAge { get; set; } = 604800;
+    /// <summary>PEM certificate (chain) and key for mta-sts.DOMAIN; re-read when the files change.</summary>
+    public string Certificate { get; set; } = "";
+    public string Key { get; set; } = "";
+    /// <summary>For `records`: TLS-RPT report address(es), e.g. mailto:tlsrpt@example.com.</summary>
+    public string TlsrptRua { get; set; } = "";
+    /// <summary>For `records`: CNAME target for mta-sts.DOMAIN (the host running policy-host).</summary>
+    public string PolicyHostTarget { get; set; } = "";
+    /// <summary>For `records`: MX host name → its certificate (PEM) for TLSA 3 1 1 records.</summary>
+    public Dictionary<string, string> MxCertificates { get; set; } = [];
 }
 
 public sealed class OverrideConfig

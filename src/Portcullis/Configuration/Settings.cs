@@ -79,6 +79,26 @@ public sealed record Settings(PortcullisConfig Config)
     public DaneResolver CreateDaneResolver(IDnsResolver dns) =>
         new(dns, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs * Config.Dns.Attempts * 4));
 
+    /// <summary>A configured domain of ours as the policy it publishes; null for an unknown mode.</summary>
+    public static Core.Publishing.PublishedPolicy? Published(string domain, PublishedDomainConfig d)
+    {
+        Core.MtaSts.StsMode? mode = d.Mode switch
+        {
+            "enforce" => Core.MtaSts.StsMode.Enforce,
+            "testing" => Core.MtaSts.StsMode.Testing,
+            "none" => Core.MtaSts.StsMode.None,
+            _ => null,
+        };
+        return mode is { } m
+            ? new Core.Publishing.PublishedPolicy(Core.Protocol.NextHopParser.Parse(domain).Domain, m, d.Mx.Select(x => x.Trim().ToLowerInvariant()).ToList(), d.MaxAge)
+            : null;
+    }
+
+    /// <summary>All published domains by A-label name.</summary>
+    public IReadOnlyDictionary<string, (Core.Publishing.PublishedPolicy Policy, PublishedDomainConfig Config)> PublishedDomains =>
+        Config.Publish.Domains.ToDictionary(kv => Core.Protocol.NextHopParser.Parse(kv.Key).Domain,
+            kv => (Published(kv.Key, kv.Value)!, kv.Value), StringComparer.Ordinal);
+
     /// <summary>The configured cache backend.</summary>
     public Cache.IPolicyStore OpenStore(Microsoft.Extensions.Logging.ILogger log) => Config.Cache.Type switch
     {
