@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(CacheCommandLine());
         root.Subcommands.Add(PolicyHostCommandLine());
         root.Subcommands.Add(RecordsCommandLine());
+        root.Subcommands.Add(CheckCommandLine());
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -121,6 +122,24 @@ public static class Program
             if (parse.GetValue(listen) is { Length: > 0 } l)
                 c.Publish.Listen = [.. l];
         }, s => Publishing.PolicyHostServer.RunAsync(s, ct)));
+        return cmd;
+    }
+
+    private static Command CheckCommandLine()
+    {
+        var config = ConfigOption();
+        var dns = DnsOption();
+        var json = new Option<bool>("--json") { Description = "Print the findings as JSON" };
+        var domain = new Argument<string>("domain") { Description = "The domain to audit" };
+        var cmd = new Command("check", "Audit a domain's inbound MTA-STS, DANE and TLS-RPT setup. Exit 1 on failures")
+        {
+            domain, config, dns, json,
+        };
+        cmd.SetAction((parse, ct) => WithSettings(parse.GetValue(config), c =>
+        {
+            if (parse.GetValue(dns) is { } d)
+                c.Dns.Server = d;
+        }, s => Checking.CheckCommand.RunAsync(s, parse.GetValue(domain)!, parse.GetValue(json), Console.Out, ct)));
         return cmd;
     }
 

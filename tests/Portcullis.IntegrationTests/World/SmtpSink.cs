@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
-namespace Portcullis.DeliveryScene;
+namespace Portcullis.IntegrationTests.World;
 
 /// <summary>One message as the sink received it.</summary>
 public sealed record SinkMessage(string Recipient, bool OverTls);
@@ -19,13 +19,16 @@ public sealed class SmtpSink : IAsyncDisposable
     private readonly TcpListener _listener;
     private readonly X509Certificate2 _cert;
     private readonly string _name;
+    private readonly bool _offerStartTls;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public SmtpSink(IPAddress address, string name, X509Certificate2 cert)
+    /// <param name="offerStartTls">False: a server that never offers STARTTLS (a misconfiguration to detect).</param>
+    public SmtpSink(IPAddress address, string name, X509Certificate2 cert, bool offerStartTls = true)
     {
         _name = name;
         _cert = cert;
+        _offerStartTls = offerStartTls;
         _listener = new TcpListener(address, 25);
         _listener.Start();
         _loop = AcceptAsync();
@@ -71,9 +74,9 @@ public sealed class SmtpSink : IAsyncDisposable
                 switch (verb)
                 {
                     case "EHLO":
-                        await Send($"250-{_name}" + (tls ? "" : "\r\n250-STARTTLS") + "\r\n250 8BITMIME");
+                        await Send($"250-{_name}" + (tls || !_offerStartTls ? "" : "\r\n250-STARTTLS") + "\r\n250 8BITMIME");
                         break;
-                    case "STARTTLS" when !tls:
+                    case "STARTTLS" when !tls && _offerStartTls:
                         await Send("220 2.0.0 ready to start TLS");
                         var ssl = new SslStream(stream, false);
                         await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _cert }, _stop.Token);

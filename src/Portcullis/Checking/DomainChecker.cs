@@ -1,0 +1,216 @@
+using System.Net.Security;
+using System.Text;
+using Portcullis.Core.Checking;
+using Portcullis.Core.Dane;
+using Portcullis.Core.Dns;
+using Portcullis.Core.MtaSts;
+using Portcullis.Dns;
+using Portcullis.Http;
+
+namespace Portcullis.Checking;
+
+/// <summary>
+/// `check DOMAIN`: audits a domain's inbound transport security the way online validators do —
+/// MX and DNSSEC, MTA-STS record and policy, MX coverage, STARTTLS and certificates per MX host,
+/// TLSA against the certificate actually served, and the TLS-RPT record.
+/// </summary>
+public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, TimeProvider time, TimeSpan probeTimeout)
+{
+    private static readonly TimeSpan ExpirySoon = TimeSpan.FromDays(14);
+
+    public async Task<IReadOnlyList<CheckItem>> CheckAsync(string domain, CancellationToken ct)
+    {
+        var items = new List<CheckItem>();
+        void Add(string area, string title, CheckStatus s, string detail, string? fix = null) => items.Add(new(area, title, s, detail, fix));
+
+        // MX
+        var mx = await dns.QueryMxAsync(domain, ct);
+        var hosts = new List<string>();
+        switch (mx.Status)
+        {
+            case DnsStatus.Secure or DnsStatus.Insecure when mx.Records.Any(r => r.Exchange.Length == 0):
+                Add("MX", "MX records", CheckStatus.Info, "null MX (RFC 7505): the domain accepts no mail");
+                break;
+            case DnsStatus.Secure or DnsStatus.Insecure:
+                hosts = mx.Records.OrderBy(r => r.Preference).Select(r => r.Exchange).Distinct().ToList();
+                Add("MX", "MX records", CheckStatus.Pass, string.Join(", ", mx.Records.OrderBy(r => r.Preference).Select(r => $"{r.Preference} {r.Exchange}")));
+                break;
+            case DnsStatus.NoData or DnsStatus.NxDomain:
+                if (mx.Status == DnsStatus.NoData)
+                    hosts.Add(domain);
+                Add("MX", "MX records", CheckStatus.Warn, $"{mx.Detail}; mail goes to the domain's own address (implicit MX)",
+                    "Publish MX records naming your mail servers.");
+                break;
+            default:
+                Add("MX", "MX records", CheckStatus.Fail, mx.Detail, "Fix the zone's DNS or DNSSEC: senders cannot deliver while MX lookups fail.");
+                break;
+        }
+        if (mx.HasRecords || mx.Status == DnsStatus.NoData)
+        {
+            Add("DNSSEC", "MX records signed", mx.Authenticated ? CheckStatus.Pass : CheckStatus.Warn,
+                mx.Authenticated ? "validated (AD)" : "not DNSSEC-validated: DANE cannot protect this domain",
+                mx.Authenticated ? null : "Sign the zone (DNSSEC) to make DANE possible.");
+        }
+
+        // MTA-STS
+        var policy = await CheckMtaStsAsync(domain, Add, ct);
+        if (policy is not null && policy.Mode != StsMode.None)
+        {
+            foreach (string h in hosts)
+            {
+                bool covered = MxPatternMatch.Covered(policy.MxPatterns, h);
+                Add("MTA-STS", $"policy covers {h}", covered ? CheckStatus.Pass : policy.Mode == StsMode.Enforce ? CheckStatus.Fail : CheckStatus.Warn,
+                    covered ? "matches an mx pattern" : $"no mx pattern matches ({string.Join(", ", policy.MxPatterns)}); '*.' covers exactly one label",
+                    covered ? null : $"Add 'mx: {h}' to the policy (and a new id), or senders enforcing it will not deliver to {h}.");
+            }
+        }
+
+        // Per MX host: addresses, STARTTLS, certificate, TLSA
+        foreach (string h in hosts.Take(10))
+            await CheckHostAsync(h, policy, Add, ct);
+
+        // TLS-RPT
+        var rpt = await dns.QueryTxtAsync("_smtp._tls." + domain, ct);
+        if (rpt.IsError)
+        {
+            Add("TLS-RPT", "_smtp._tls record", CheckStatus.Fail, rpt.Detail);
+        }
+        else
+        {
+            var records = rpt.Records.Select(r => string.Concat(r)).ToList();
+            if (!records.Any(r => r.StartsWith("v=TLSRPTv1", StringComparison.Ordinal)))
+            {
+                Add("TLS-RPT", "_smtp._tls record", CheckStatus.Warn, "no TLS-RPT record: you will not hear about delivery failures",
+                    $"Publish _smtp._tls.{domain} TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@{domain}\".");
+            }
+            else if (TlsRptRecord.Problem(records, out var rua) is { } problem)
+            {
+                Add("TLS-RPT", "_smtp._tls record", CheckStatus.Fail, problem, "Use exactly one record: v=TLSRPTv1; rua=mailto:… or https://…");
+            }
+            else
+            {
+                Add("TLS-RPT", "_smtp._tls record", CheckStatus.Pass, "reports go to " + string.Join(", ", rua));
+            }
+        }
+        return items;
+    }
+
+    private async Task<StsPolicy?> CheckMtaStsAsync(string domain, Action<string, string, CheckStatus, string, string?> add, CancellationToken ct)
+    {
+        var txt = await dns.QueryTxtAsync("_mta-sts." + domain, ct);
+        if (txt.IsError)
+        {
+            add("MTA-STS", "_mta-sts record", CheckStatus.Fail, txt.Detail, "Fix the DNS of _mta-sts." + domain);
+            return null;
+        }
+        var parsed = StsTxtParser.Parse(txt.Records);
+        switch (parsed.Status)
+        {
+            case StsTxtStatus.NoRecord:
+                add("MTA-STS", "_mta-sts record", CheckStatus.Warn, "no MTA-STS record: senders may deliver without TLS under attack",
+                    "Publish a policy (see `portcullis records`).");
+                return null;
+            case StsTxtStatus.Multiple:
+                add("MTA-STS", "_mta-sts record", CheckStatus.Fail, "several v=STSv1 records: senders treat this as no policy", "Keep exactly one.");
+                return null;
+            case StsTxtStatus.Invalid:
+                add("MTA-STS", "_mta-sts record", CheckStatus.Fail, parsed.Detail, "Use v=STSv1; id=<1-32 letters or digits>");
+                return null;
+        }
+        add("MTA-STS", "_mta-sts record", CheckStatus.Pass, $"\"{parsed.Record}\" (id {parsed.Id})", null);
+
+        var fetch = await fetcher.FetchAsync(domain, ct);
+        if (fetch.Outcome.Policy is not { } policy)
+        {
+            string fix = fetch.Outcome.Failure switch
+            {
+                Core.Policy.StsFailureType.WebPkiInvalid => $"Serve a publicly trusted certificate valid for mta-sts.{domain}.",
+                Core.Policy.StsFailureType.PolicyInvalid => "Serve a valid policy as text/plain (RFC 8461 §3.2), at most 64 KiB.",
+                _ => $"Serve the policy with status 200 at {fetch.Url} (no redirects).",
+            };
+            add("MTA-STS", "policy fetch", CheckStatus.Fail, fetch.Outcome.Detail, fix);
+            return null;
+        }
+        add("MTA-STS", "policy fetch", CheckStatus.Pass, $"HTTP 200, {fetch.ContentType}, {fetch.BodyBytes} bytes, certificate valid for mta-sts.{domain}", null);
+        if (fetch.Body is { } body && body.Contains('\n', StringComparison.Ordinal) && !body.Contains("\r\n", StringComparison.Ordinal))
+            add("MTA-STS", "line endings", CheckStatus.Info, "LF line endings; RFC 8461 specifies CRLF (LF is widely accepted)", "Serve CRLF line endings.");
+        var (status, detail, fixMode) = policy.Mode switch
+        {
+            StsMode.Enforce when policy.MaxAgeSeconds < 86400 => (CheckStatus.Warn, $"enforce with max_age {policy.MaxAgeSeconds} s: an attacker only has to wait for expiry", "Use max_age of at least 86400 (a week or more is common)."),
+            StsMode.Enforce => (CheckStatus.Pass, $"enforce, max_age {policy.MaxAgeSeconds} s", (string?)null),
+            StsMode.Testing => (CheckStatus.Info, $"testing, max_age {policy.MaxAgeSeconds} s: failures are reported, not prevented", "Switch to enforce once TLS-RPT shows no failures."),
+            _ => (CheckStatus.Info, "mode none: the policy is being withdrawn", (string?)null),
+        };
+        add("MTA-STS", "policy mode", status, detail, fixMode);
+        return policy;
+    }
+
+    private async Task CheckHostAsync(string host, StsPolicy? policy, Action<string, string, CheckStatus, string, string?> add, CancellationToken ct)
+    {
+        var a = await dns.QueryAAsync(host, ct);
+        var aaaa = await dns.QueryAaaaAsync(host, ct);
+        var addresses = a.Records.Concat(aaaa.Records).ToList();
+        if (addresses.Count == 0)
+        {
+            add(host, "address", CheckStatus.Fail, $"{a.Detail}; {aaaa.Detail}", "Give the MX host A/AAAA records.");
+            return;
+        }
+        var probe = await StartTlsProbe.RunAsync(host, addresses[0], probeTimeout, ct);
+        if (probe.Error is not null)
+        {
+            add(host, "STARTTLS", CheckStatus.Fail, $"{probe.Address}: {probe.Error}", "Offer STARTTLS with a valid certificate on port 25.");
+            return;
+        }
+        add(host, "STARTTLS", CheckStatus.Pass, $"{probe.Address}: offered and negotiated", null);
+        var leaf = probe.Chain.FirstOrDefault();
+        if (leaf is null)
+            return;
+        bool nameOk = (probe.Errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
+        bool chainOk = (probe.Errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0;
+        var sts = policy?.Mode == StsMode.Enforce ? CheckStatus.Fail : CheckStatus.Warn;
+        add(host, "certificate name", nameOk ? CheckStatus.Pass : sts, nameOk ? $"{leaf.Subject} covers {host}" : $"{leaf.Subject} does not cover {host}",
+            nameOk ? null : $"Use a certificate whose subjectAltName includes {host} (required under MTA-STS enforce).");
+        add(host, "certificate chain", chainOk ? CheckStatus.Pass : sts, chainOk ? "trusted (Web PKI)" : $"not trusted: {probe.ChainStatus}",
+            chainOk ? null : "Serve the full chain from a publicly trusted CA (required under MTA-STS; DANE-EE does not need it).");
+        var left = leaf.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime;
+        add(host, "certificate expiry", left < TimeSpan.Zero ? CheckStatus.Fail : left < ExpirySoon ? CheckStatus.Warn : CheckStatus.Pass,
+            $"expires {leaf.NotAfter.ToUniversalTime():yyyy-MM-dd} ({left.TotalDays:0} days)", left < ExpirySoon ? "Renew the certificate." : null);
+
+        var tlsa = await dns.QueryTlsaAsync("_25._tcp." + host, ct);
+        if (tlsa.Status == DnsStatus.Secure)
+        {
+            var usable = tlsa.Records.Where(r => TlsaUsability.WhyUnusable(r) is null).ToList();
+            bool match = usable.Any(r => TlsaMatch.Matches(r, probe.Chain));
+            add(host, "TLSA", usable.Count == 0 ? CheckStatus.Fail : match ? CheckStatus.Pass : CheckStatus.Fail,
+                usable.Count == 0 ? $"{tlsa.Records.Count} TLSA record(s), none usable (usage 2/3, selector 0/1, matching 0/1/2)"
+                    : match ? $"{usable.Count} usable TLSA record(s); the served certificate matches"
+                    : "no usable TLSA record matches the certificate served: DANE senders will defer",
+                match ? null : "Publish 3 1 1 <SHA-256 of the served key> (see `portcullis records`) before switching certificates.");
+        }
+        else if (tlsa.Status == DnsStatus.Insecure)
+        {
+            add(host, "TLSA", CheckStatus.Warn, "TLSA records in an unsigned zone are ignored by senders", "Sign the zone with DNSSEC.");
+        }
+        else if (tlsa.IsError)
+        {
+            add(host, "TLSA", CheckStatus.Fail, tlsa.Detail, "Fix the zone: DANE senders defer mail while TLSA lookups fail.");
+        }
+    }
+
+    public static string Render(string domain, IReadOnlyList<CheckItem> items)
+    {
+        var sb = new StringBuilder($"Transport security check for {domain}\n");
+        foreach (var group in items.GroupBy(i => i.Area))
+        {
+            sb.Append('\n').Append(group.Key).Append('\n');
+            foreach (var i in group)
+            {
+                sb.Append($"  [{i.Status.ToString().ToUpperInvariant(),-4}] {i.Title}: {i.Detail}\n");
+                if (i.Fix is not null && i.Status is CheckStatus.Warn or CheckStatus.Fail)
+                    sb.Append($"         fix: {i.Fix}\n");
+            }
+        }
+        sb.Append($"\n{items.Count(i => i.Status == CheckStatus.Pass)} passed, {items.Count(i => i.Status == CheckStatus.Warn)} warnings, {items.Count(i => i.Status == CheckStatus.Fail)} failures\n");
+        return sb.ToString();
+    }
+}

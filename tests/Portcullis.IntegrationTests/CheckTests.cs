@@ -1,0 +1,123 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Portcullis.IntegrationTests.Harness;
+using Portcullis.IntegrationTests.World;
+
+namespace Portcullis.IntegrationTests;
+
+/// <summary>`check DOMAIN` against the test world: DNSSEC zones, an HTTPS policy host and STARTTLS sinks on port 25.</summary>
+public sealed class CheckFixture : IAsyncLifetime
+{
+    public TestCa Ca { get; } = TestCa.Create();
+    public PolicyHost Host { get; private set; } = null!;
+    public DnsWorld Dns { get; private set; } = null!;
+    public string Config { get; } = Path.Combine(Path.GetTempPath(), $"portcullis-check-{Guid.NewGuid():N}.yaml");
+    private readonly List<SmtpSink> _sinks = [];
+    private readonly int _net = Random.Shared.Next(1, 250);
+
+    private string Ip(int n) => $"127.10.{_net}.{n}";
+
+    public async Task InitializeAsync()
+    {
+        await File.WriteAllTextAsync(Config, "mta_sts:\n  allow_private_addresses: true\n");
+        Host = PolicyHost.Start(Ca);
+        string host = Host.Address.ToString();
+        var goodCert = Ca.IssueLeaf("mx.good.chk.test");
+        var badCert = Ca.IssueLeaf("wrong-name.invalid");
+        _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(1)), "mx.good.chk.test", goodCert));
+        _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(2)), "mx1.bad.chk.test", badCert));
+        _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(3)), "mx2.bad.chk.test", goodCert, offerStartTls: false));
+        string Spki(System.Security.Cryptography.X509Certificates.X509Certificate2 c) =>
+            Convert.ToHexString(SHA256.HashData(c.PublicKey.ExportSubjectPublicKeyInfo())).ToLowerInvariant();
+
+        var w = new DnsWorldBuilder();
+        var z = w.Zone("chk.test");
+        z.Mx("mx.good.chk.test.", owner: "good").A("mx.good", Ip(1)).Tlsa("_25._tcp.mx.good", 3, 1, 1, Spki(goodCert))
+            .MtaSts("g1", "good").A("mta-sts.good", host).Txt("_smtp._tls.good", "v=TLSRPTv1; rua=mailto:tlsrpt@good.chk.test");
+        Host.Set("mta-sts.good.chk.test", HostBehavior.Policy("version: STSv1\r\nmode: enforce\r\nmx: mx.good.chk.test\r\nmax_age: 604800\r\n"));
+
+        z.Mx("mx1.bad.chk.test.", 10, "bad").Mx("mx2.bad.chk.test.", 20, "bad").A("mx1.bad", Ip(2)).A("mx2.bad", Ip(3))
+            .Tlsa("_25._tcp.mx1.bad", 3, 1, 1, Spki(goodCert))
+            .MtaSts("b1", "bad").A("mta-sts.bad", host).Txt("_smtp._tls.bad", "v=TLSRPTv1; rua=http://reports.bad.chk.test/");
+        Host.Set("mta-sts.bad.chk.test", HostBehavior.Policy("version: STSv1\nmode: enforce\nmx: mx1.bad.chk.test\nmax_age: 3600\n"));
+
+        z.Mx("mx.good.chk.test.", owner: "fetchfail").MtaSts("f1", "fetchfail").A("mta-sts.fetchfail", host);
+        Host.Set("mta-sts.fetchfail.chk.test", HostBehavior.NotFound());
+        z.Mx("mx.good.chk.test.", owner: "twosts").MtaSts("1", "twosts").MtaSts("2", "twosts");
+
+        w.Zone("plain.test", signed: false).Mx("mx.good.chk.test.");
+        Dns = await w.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var s in _sinks)
+            await s.DisposeAsync();
+        await Dns.DisposeAsync();
+        await Host.DisposeAsync();
+        Ca.Dispose();
+        File.Delete(Config);
+    }
+}
+
+public sealed class CheckTests(CheckFixture world) : IClassFixture<CheckFixture>
+{
+    private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token;
+
+    private async Task<(int Exit, Dictionary<string, (string Status, string Detail)> Items, string Text)> CheckAsync(string domain)
+    {
+        var (exit, json, err) = await DaemonProcess.RunCliAsync(world.Ca.ChildEnvironment,
+            ["check", domain, "--json", "--dns", world.Dns.ResolverEndpoint.ToString(), "--config", world.Config], _ct);
+        Assert.True(exit is 0 or 1, err + json);
+        using var doc = JsonDocument.Parse(json);
+        var items = doc.RootElement.GetProperty("items").EnumerateArray().ToDictionary(
+            i => $"{i.GetProperty("area").GetString()}/{i.GetProperty("title").GetString()}",
+            i => (i.GetProperty("status").GetString()!, i.GetProperty("detail").GetString()!));
+        var text = await DaemonProcess.RunCliAsync(world.Ca.ChildEnvironment,
+            ["check", domain, "--dns", world.Dns.ResolverEndpoint.ToString(), "--config", world.Config], _ct);
+        return (exit, items, text.Stdout);
+    }
+
+    [Fact]
+    public async Task A_well_configured_domain_passes_every_check()
+    {
+        var (exit, items, text) = await CheckAsync("good.chk.test");
+        Assert.True(exit == 0, text);
+        foreach (string key in new[] { "MX/MX records", "DNSSEC/MX records signed", "MTA-STS/_mta-sts record", "MTA-STS/policy fetch",
+                     "MTA-STS/policy mode", "MTA-STS/policy covers mx.good.chk.test", "mx.good.chk.test/STARTTLS",
+                     "mx.good.chk.test/certificate name", "mx.good.chk.test/certificate chain", "mx.good.chk.test/certificate expiry",
+                     "mx.good.chk.test/TLSA", "TLS-RPT/_smtp._tls record" })
+            Assert.True(items.TryGetValue(key, out var v) && v.Status == "pass", $"{key}: {(items.TryGetValue(key, out var x) ? x : ("missing", ""))}\n{text}");
+        Assert.Contains("0 failures", text);
+    }
+
+    [Fact]
+    public async Task A_broken_domain_gets_a_failure_with_a_fix_for_each_problem()
+    {
+        var (exit, items, text) = await CheckAsync("bad.chk.test");
+        Assert.Equal(1, exit);
+        Assert.Equal("fail", items["MTA-STS/policy covers mx2.bad.chk.test"].Status);
+        Assert.Equal("pass", items["MTA-STS/policy covers mx1.bad.chk.test"].Status);
+        Assert.Equal("warn", items["MTA-STS/policy mode"].Status);                // enforce with max_age 3600
+        Assert.Equal("info", items["MTA-STS/line endings"].Status);               // LF only
+        Assert.Equal("fail", items["mx1.bad.chk.test/certificate name"].Status);
+        Assert.Equal("fail", items["mx1.bad.chk.test/TLSA"].Status);              // TLSA of another key
+        Assert.Equal("fail", items["mx2.bad.chk.test/STARTTLS"].Status);
+        Assert.Contains("not offered", items["mx2.bad.chk.test/STARTTLS"].Detail);
+        Assert.Equal("fail", items["TLS-RPT/_smtp._tls record"].Status);          // http: rua
+        Assert.Contains("fix:", text);
+    }
+
+    [Theory]
+    [InlineData("fetchfail.chk.test", "MTA-STS/policy fetch", "fail")]
+    [InlineData("twosts.chk.test", "MTA-STS/_mta-sts record", "fail")]
+    [InlineData("plain.test", "DNSSEC/MX records signed", "warn")]
+    [InlineData("plain.test", "MTA-STS/_mta-sts record", "warn")]
+    [InlineData("plain.test", "TLS-RPT/_smtp._tls record", "warn")]
+    public async Task Single_findings(string domain, string key, string status)
+    {
+        var (_, items, text) = await CheckAsync(domain);
+        Assert.True(items.TryGetValue(key, out var v) && v.Status == status, $"{key} in\n{text}");
+    }
+}
