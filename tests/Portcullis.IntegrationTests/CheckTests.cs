@@ -28,6 +28,9 @@ public sealed class CheckFixture : IAsyncLifetime
         _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(1)), "mx.good.chk.test", goodCert));
         _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(2)), "mx1.bad.chk.test", badCert));
         _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(3)), "mx2.bad.chk.test", goodCert, offerStartTls: false));
+        _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(4)), "mx1.weak.chk.test", TestCa.CreateSelfSigned("mx1.weak.chk.test")));
+        _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(5)), "mx2.weak.chk.test",
+            Ca.IssueLeaf(["mx2.weak.chk.test"], DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(5))));
         string Spki(System.Security.Cryptography.X509Certificates.X509Certificate2 c) =>
             Convert.ToHexString(SHA256.HashData(c.PublicKey.ExportSubjectPublicKeyInfo())).ToLowerInvariant();
 
@@ -46,7 +49,9 @@ public sealed class CheckFixture : IAsyncLifetime
         Host.Set("mta-sts.fetchfail.chk.test", HostBehavior.NotFound());
         z.Mx("mx.good.chk.test.", owner: "twosts").MtaSts("1", "twosts").MtaSts("2", "twosts");
 
+        z.Mx("mx1.weak.chk.test.", 10, "weak").Mx("mx2.weak.chk.test.", 20, "weak").A("mx1.weak", Ip(4)).A("mx2.weak", Ip(5));
         w.Zone("plain.test", signed: false).Mx("mx.good.chk.test.");
+        w.Zone("bogus.test", bogusDs: true).Mx("mx.good.chk.test.");
         Dns = await w.StartAsync();
     }
 
@@ -115,6 +120,10 @@ public sealed class CheckTests(CheckFixture world) : IClassFixture<CheckFixture>
     [InlineData("plain.test", "DNSSEC/MX records signed", "warn")]
     [InlineData("plain.test", "MTA-STS/_mta-sts record", "warn")]
     [InlineData("plain.test", "TLS-RPT/_smtp._tls record", "warn")]
+    [InlineData("bogus.test", "MX/MX records", "fail")]                            // DNSSEC validation failure
+    [InlineData("weak.chk.test", "mx1.weak.chk.test/certificate chain", "warn")]   // self-signed, no MTA-STS: warn
+    [InlineData("weak.chk.test", "mx2.weak.chk.test/certificate expiry", "warn")]  // 5 days left
+    [InlineData("weak.chk.test", "mx2.weak.chk.test/certificate chain", "pass")]
     public async Task Single_findings(string domain, string key, string status)
     {
         var (_, items, text) = await CheckAsync(domain);
