@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(PolicyHostCommandLine());
         root.Subcommands.Add(RecordsCommandLine());
         root.Subcommands.Add(CheckCommandLine());
+        root.Subcommands.Add(TlsRptCommandLine());
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -123,6 +124,28 @@ public static class Program
                 c.Publish.Listen = [.. l];
         }, s => Publishing.PolicyHostServer.RunAsync(s, ct)));
         return cmd;
+    }
+
+    private static Command TlsRptCommandLine()
+    {
+        var tlsrpt = new Command("tlsrpt", "Received TLS-RPT (RFC 8460) reports");
+        var importConfig = ConfigOption();
+        var paths = new Argument<string[]>("path") { Description = ".json / .json.gz report, mail message, or Maildir", Arity = ArgumentArity.OneOrMore };
+        var import = new Command("import", "Store reports from files, mail messages or a Maildir (duplicates are skipped)") { paths, importConfig };
+        import.SetAction((parse, _) => WithSettings(parse.GetValue(importConfig), _ => { },
+            s => Task.FromResult(TlsRpt.TlsRptCommand.Import(s, parse.GetValue(paths)!, Console.Out))));
+        var summaryConfig = ConfigOption();
+        var domain = new Option<string?>("--domain") { Description = "Only this policy domain" };
+        var since = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };
+        var summary = new Command("summary", "Sessions per policy domain, type and day, with failure types and sending MTA IPs")
+        {
+            summaryConfig, domain, since,
+        };
+        summary.SetAction((parse, _) => WithSettings(parse.GetValue(summaryConfig), _ => { },
+            s => Task.FromResult(TlsRpt.TlsRptCommand.Summary(s, parse.GetValue(domain), parse.GetValue(since), Console.Out))));
+        tlsrpt.Subcommands.Add(import);
+        tlsrpt.Subcommands.Add(summary);
+        return tlsrpt;
     }
 
     private static Command CheckCommandLine()

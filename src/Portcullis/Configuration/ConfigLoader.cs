@@ -101,6 +101,13 @@ public static partial class ConfigLoader
             if (name.Equals("QUERY", StringComparison.OrdinalIgnoreCase) || name.Equals("QUERYwithTLSRPT", StringComparison.OrdinalIgnoreCase))
                 throw new ConfigException($"maps: '{name}' is built in");
         }
+        foreach (string l in c.Tlsrpt.ReceiveListen)
+        {
+            if (ParseListen(l).Tcp is null)
+                throw new ConfigException($"tlsrpt.receive_listen: '{l}' must be HOST:PORT");
+        }
+        if ((c.Tlsrpt.ReceiveCertificate.Length == 0) != (c.Tlsrpt.ReceiveKey.Length == 0))
+            throw new ConfigException("tlsrpt.receive_certificate and tlsrpt.receive_key go together");
         foreach (string l in c.Publish.Listen)
         {
             if (ParseListen(l).Tcp is null)

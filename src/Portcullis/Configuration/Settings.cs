@@ -23,6 +23,8 @@ public sealed record Settings(PortcullisConfig Config)
         var p => p,
     };
 
+    public string TlsRptDatabase => Config.Tlsrpt.Database.Length > 0 ? Config.Tlsrpt.Database : Path.Combine(Config.DataDir, "tlsrpt.db");
+
     public string CachePath => Config.Cache.Path.Length > 0 ? Config.Cache.Path : Path.Combine(Config.DataDir, "cache.db");
 
     public StsOptions Sts => new()

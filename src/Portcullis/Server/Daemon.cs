@@ -70,11 +70,26 @@ public static class Daemon
             }
             foreach (string listen in config.Metrics.Listen)
                 k.Listen(ConfigLoader.ParseListen(listen).Tcp!);
+            foreach (string listen in config.Tlsrpt.ReceiveListen)
+            {
+                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo =>
+                {
+                    if (config.Tlsrpt.ReceiveCertificate.Length > 0)
+                        lo.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.Tlsrpt.ReceiveCertificate, config.Tlsrpt.ReceiveKey));
+                });
+            }
         });
 
         await using var app = builder.Build();
-        app.MapGet("/metrics", (PrometheusExporter exporter) =>
-            Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        // Each HTTP listener serves only its own purpose: metrics ports /metrics, report ports POSTs.
+        string[] Ports(IEnumerable<string> listens) => [.. listens.Select(l => "*:" + ConfigLoader.ParseListen(l).Tcp!.Port)];
+        if (config.Metrics.Listen.Count > 0)
+        {
+            app.MapGet("/metrics", (PrometheusExporter exporter) =>
+                Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8")).RequireHost(Ports(config.Metrics.Listen));
+        }
+        if (config.Tlsrpt.ReceiveListen.Count > 0)
+            app.MapPost("/{**path}", TlsRpt.ReportEndpoint.HandleAsync).RequireHost(Ports(config.Tlsrpt.ReceiveListen));
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
         // Create the exporter before the first measurement, then expose the gauges.
         _ = app.Services.GetRequiredService<PrometheusExporter>();
@@ -146,6 +161,8 @@ public static class Daemon
         services.AddSingleton<PolicyResolver>();
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
+        services.AddSingleton(_ => new TlsRpt.ReportStore(settings.TlsRptDatabase));
+        services.AddSingleton<TlsRpt.ReportReceiver>();
         services.AddSingleton(settings.Refresh);
         services.AddSingleton<RefreshService>();
         if (settings.Config.Refresh.Enabled)

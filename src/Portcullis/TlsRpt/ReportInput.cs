@@ -1,0 +1,57 @@
+using System.IO.Compression;
+using MimeKit;
+
+namespace Portcullis.TlsRpt;
+
+/// <summary>
+/// Turns what arrives (a POST body, a file, a mail message) into report JSON: gzip is unpacked with
+/// a size bound (a report is small; a zip bomb is not), mail is searched for tlsrpt parts.
+/// </summary>
+public static class ReportInput
+{
+    /// <summary>Largest accepted report, compressed or not.</summary>
+    public const int MaxReportBytes = 10 * 1024 * 1024;
+
+    /// <returns>The JSON bytes, or null with a reason.</returns>
+    public static (byte[]? Json, string? Error) Decode(byte[] body)
+    {
+        if (body.Length < 2 || body[0] != 0x1f || body[1] != 0x8b)
+            return (body, null);
+        try
+        {
+            using var gz = new GZipStream(new MemoryStream(body), CompressionMode.Decompress);
+            using var output = new MemoryStream();
+            var buffer = new byte[81920];
+            int n;
+            while ((n = gz.Read(buffer)) > 0)
+            {
+                output.Write(buffer, 0, n);
+                if (output.Length > MaxReportBytes)
+                    return (null, $"uncompressed report larger than {MaxReportBytes} bytes");
+            }
+            return (output.ToArray(), null);
+        }
+        catch (InvalidDataException ex)
+        {
+            return (null, "bad gzip data: " + ex.Message);
+        }
+    }
+
+    /// <summary>Report bodies attached to a mail (RFC 8460 §5.3: multipart/report; report-type="tlsrpt").</summary>
+    public static IEnumerable<(byte[]? Json, string? Error)> FromMail(Stream message)
+    {
+        var mail = MimeMessage.Load(message);
+        foreach (var part in mail.BodyParts.OfType<MimePart>())
+        {
+            string type = part.ContentType.MimeType.ToLowerInvariant();
+            string name = part.FileName ?? "";
+            bool report = type is "application/tlsrpt+gzip" or "application/tlsrpt+json"
+                || name.EndsWith(".json.gz", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+            if (!report || part.Content is null)
+                continue;
+            using var raw = new MemoryStream();
+            part.Content.DecodeTo(raw);
+            yield return Decode(raw.ToArray());
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text;
+using Portcullis.Core.TlsRpt;
+
+namespace Portcullis.TlsRpt;
+
+public enum ReceiveOutcome { Stored, Duplicate, Invalid }
+
+/// <summary>Decode, validate, store: shared by the HTTPS endpoint and the mail import.</summary>
+public sealed class ReportReceiver(ReportStore store, TimeProvider time)
+{
+    public (ReceiveOutcome Outcome, string Detail) Receive(byte[] body)
+    {
+        var (json, error) = ReportInput.Decode(body);
+        if (json is null)
+            return (ReceiveOutcome.Invalid, error!);
+        return Receive(json, error);
+    }
+
+    private (ReceiveOutcome, string) Receive(byte[] json, string? _)
+    {
+        var (report, error) = TlsRptParser.Parse(json);
+        if (report is null)
+            return (ReceiveOutcome.Invalid, error!);
+        return store.Add(report, Encoding.UTF8.GetString(json), time.GetUtcNow())
+            ? (ReceiveOutcome.Stored, $"report {report.ReportId} from {report.OrganizationName}")
+            : (ReceiveOutcome.Duplicate, $"report {report.ReportId} already stored");
+    }
+
+    /// <summary>Imports a .json, .json.gz or mail file, or every message of a Maildir.</summary>
+    public IEnumerable<(string Source, ReceiveOutcome Outcome, string Detail)> Import(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var files = new[] { "new", "cur" }.Select(d => Path.Combine(path, d)).Where(Directory.Exists)
+                .SelectMany(Directory.EnumerateFiles).Order(StringComparer.Ordinal);
+            foreach (string f in files)
+            {
+                foreach (var r in ImportMail(f))
+                    yield return r;
+            }
+            yield break;
+        }
+        byte[] bytes = File.ReadAllBytes(path);
+        bool json = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
+            || (bytes.Length > 1 && (bytes[0] == (byte)'{' || (bytes[0] == 0x1f && bytes[1] == 0x8b)));
+        if (json)
+        {
+            var (o, d) = Receive(bytes);
+            yield return (path, o, d);
+        }
+        else
+        {
+            foreach (var r in ImportMail(path))
+                yield return r;
+        }
+    }
+
+    private IEnumerable<(string, ReceiveOutcome, string)> ImportMail(string file)
+    {
+        using var stream = File.OpenRead(file);
+        int found = 0;
+        foreach (var (json, error) in ReportInput.FromMail(stream))
+        {
+            found++;
+            if (json is null)
+            {
+                yield return (file, ReceiveOutcome.Invalid, error!);
+                continue;
+            }
+            var (o, d) = Receive(json, null);
+            yield return (file, o, d);
+        }
+        if (found == 0)
+            yield return (file, ReceiveOutcome.Invalid, "no application/tlsrpt+gzip or +json part in this message");
+    }
+}

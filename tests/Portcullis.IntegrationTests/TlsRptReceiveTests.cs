@@ -1,0 +1,94 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using MimeKit;
+using Portcullis.IntegrationTests.Harness;
+
+namespace Portcullis.IntegrationTests;
+
+/// <summary>TLS-RPT reports received by POST on the daemon and imported from mail, then summarised by the CLI.</summary>
+public sealed class TlsRptReceiveTests : IDisposable
+{
+    private static readonly IPEndPoint NoResolver = new(IPAddress.Loopback, 9);
+    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-tlsrpt-").FullName;
+    private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token;
+
+    private static string Report(string id, string domain, long ok, long failed, string day = "2026-11-20") => $$"""
+        {"organization-name":"Sender {{id}}","date-range":{"start-datetime":"{{day}}T00:00:00Z","end-datetime":"{{day}}T23:59:59Z"},
+         "contact-info":"tlsrpt@sender.example","report-id":"{{id}}",
+         "policies":[{"policy":{"policy-type":"sts","policy-domain":"{{domain}}","mx-host":["mx.{{domain}}"],"policy-string":["version: STSv1","mode: enforce","mx: mx.{{domain}}","max_age: 86400"]},
+                      "summary":{"total-successful-session-count":{{ok}},"total-failure-session-count":{{failed}}},
+                      "failure-details":[{"result-type":"certificate-expired","sending-mta-ip":"192.0.2.7","receiving-mx-hostname":"mx.{{domain}}","failed-session-count":{{failed}}}]}]}
+        """;
+
+    private static byte[] Gzip(string s)
+    {
+        using var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Optimal, true))
+            gz.Write(Encoding.UTF8.GetBytes(s));
+        return ms.ToArray();
+    }
+
+    [Fact]
+    public async Task Reports_posted_and_mailed_are_stored_once_and_summarised()
+    {
+        int port = World.FreePort.Tcp();
+        string db = Path.Combine(_dir, "tlsrpt.db");
+        string yaml = $"tlsrpt:\n  database: {db}\n  receive_listen: [\"127.0.0.1:{port}\"]\n";
+        await using var daemon = await DaemonProcess.StartAsync(NoResolver, new Dictionary<string, string>(), Path.Combine(_dir, "cache.db"), yaml, _ct);
+        string config = Path.Combine(_dir, $"portcullis-{daemon.Port}.yaml");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+
+        async Task<HttpStatusCode> Post(byte[] body, string type)
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue(type);
+            return (await http.PostAsync("tlsrpt", content, _ct)).StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.Created, await Post(Gzip(Report("r1", "example.com", 90, 10)), "application/tlsrpt+gzip"));
+        Assert.Equal(HttpStatusCode.OK, await Post(Gzip(Report("r1", "example.com", 90, 10)), "application/tlsrpt+gzip")); // duplicate
+        Assert.Equal(HttpStatusCode.Created, await Post(Encoding.UTF8.GetBytes(Report("r2", "example.com", 5, 0)), "application/tlsrpt+json"));
+        Assert.Equal(HttpStatusCode.BadRequest, await Post(Encoding.UTF8.GetBytes("{\"report-id\":1}"), "application/tlsrpt+json"));
+        Assert.Equal(HttpStatusCode.BadRequest, await Post([0x1f, 0x8b, 1, 2, 3], "application/tlsrpt+gzip"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, await Post([1], "text/html"));
+
+        // A report mail as senders send it (RFC 8460 §5.3), delivered into a Maildir.
+        var mail = new MimeMessage();
+        mail.From.Add(MailboxAddress.Parse("noreply-tlsrpt@sender.example"));
+        mail.To.Add(MailboxAddress.Parse("tlsrpt@example.org"));
+        mail.Subject = "Report Domain: example.org Submitter: sender.example Report-ID: <r3@sender.example>";
+        mail.Headers.Add("TLS-Report-Domain", "example.org");
+        mail.Headers.Add("TLS-Report-Submitter", "sender.example");
+        var report = new MultipartReport("tlsrpt");
+        report.Add(new TextPart("plain") { Text = "This is an aggregate TLS report from sender.example" });
+        report.Add(new MimePart("application", "tlsrpt+gzip")
+        {
+            Content = new MimeContent(new MemoryStream(Gzip(Report("r3", "example.org", 40, 2, "2026-11-21")))),
+            ContentTransferEncoding = ContentEncoding.Base64,
+            FileName = "sender.example!example.org!1763683200!1763769599.json.gz",
+        });
+        mail.Body = report;
+        string maildir = Path.Combine(_dir, "Maildir");
+        Directory.CreateDirectory(Path.Combine(maildir, "new"));
+        Directory.CreateDirectory(Path.Combine(maildir, "cur"));
+        await mail.WriteToAsync(Path.Combine(maildir, "new", "1763769600.M1P1.host"), _ct);
+        await File.WriteAllTextAsync(Path.Combine(maildir, "cur", "1763769601.M2P2.host:2,S"), "Subject: hello\r\n\r\nnot a report\r\n", _ct);
+
+        var imported = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["tlsrpt", "import", maildir, "--config", config], _ct);
+        Assert.Equal(1, imported.ExitCode); // the second message is not a report: reported, not fatal to the first
+        Assert.Contains("stored: report r3 from Sender r3", imported.Stdout);
+        Assert.Contains("no application/tlsrpt+gzip or +json part", imported.Stdout);
+        var again = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["tlsrpt", "import", maildir, "--config", config], _ct);
+        Assert.Contains("duplicate: report r3 already stored", again.Stdout); // importing twice stores nothing twice
+
+        var summary = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["tlsrpt", "summary", "--since", "2026-11-01", "--config", config], _ct);
+        Assert.True(summary.ExitCode == 0, summary.Stderr);
+        var lines = summary.Stdout.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("2026-11-20 example.com", StringComparison.Ordinal) && l.Contains("     95       10  certificate-expired 10 (192.0.2.7)"));
+        Assert.Contains(lines, l => l.StartsWith("2026-11-21 example.org", StringComparison.Ordinal) && l.Contains("     40        2"));
+        Assert.Contains("2 row(s)", summary.Stdout);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, true);
+}
