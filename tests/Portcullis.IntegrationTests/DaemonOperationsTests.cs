@@ -43,7 +43,7 @@ public sealed class DaemonOperationsTests : IDisposable
         await using var client = await daemon.ConnectAsync(_ct);
         Assert.Equal("NOTFOUND ", await client.QueryAsync("QUERY", "[192.0.2.1]", _ct));
         Assert.Single(Directory.GetFiles(_dir, "cache.db.corrupt-*"));
-        Assert.Contains("is unreadable", daemon.Output);
+        Assert.True(await daemon.WaitForOutputAsync("is unreadable"), daemon.Output);
     }
 
     [Fact]

@@ -93,10 +93,5 @@ public sealed class SocketmapProtocolTests : IAsyncLifetime
         Assert.Contains("Portcullis stopped", _daemon.Output);
     }
 
-    private async Task WaitForLogAsync(string text)
-    {
-        for (int i = 0; i < 50 && !_daemon.Output.Contains(text, StringComparison.Ordinal); i++)
-            await Task.Delay(100, _ct);
-        Assert.Contains(text, _daemon.Output);
-    }
+    private async Task WaitForLogAsync(string text) => Assert.True(await _daemon.WaitForOutputAsync(text), _daemon.Output);
 }

@@ -130,6 +130,15 @@ public sealed class DaemonProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits (bounded) until the daemon's log contains <paramref name="text"/>: its output pipe may lag.</summary>
+    public async Task<bool> WaitForOutputAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
+        while (!Output.Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        return Output.Contains(text, StringComparison.Ordinal);
+    }
+
     /// <summary>Sends a signal by name (e.g. HUP).</summary>
     public Task SignalAsync(string signal)
     {

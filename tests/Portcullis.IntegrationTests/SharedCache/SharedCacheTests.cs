@@ -101,7 +101,7 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
         for (int i = 0; i < 3; i++)
             Assert.Equal($"OK secure match=mail.spf.{Z} servername=hostname", await c.QueryAsync("QUERY", $"spf.{Z}", _ct));
         Assert.Equal("NOTFOUND ", await c.QueryAsync("QUERY", $"nosts.{Z}", _ct));
-        await Task.Delay(200, _ct);
+        Assert.True(await daemon.WaitForOutputAsync("Cache store unavailable"), daemon.Output);
         Assert.Single(daemon.Output.Split('\n'), l => l.Contains("Cache store unavailable", StringComparison.Ordinal));
     }
 }
