@@ -15,7 +15,7 @@ public sealed class MetricsTests(MtaStsWorldFixture world) : IClassFixture<MtaSt
     [Fact]
     public async Task Metrics_count_queries_by_map_and_answer_cache_hits_and_fetch_failures()
     {
-        int metricsPort = FreePort();
+        int metricsPort = World.FreePort.Tcp();
         await using var daemon = await world.StartDaemonAsync("metrics.db", $"metrics:\n  listen: [\"127.0.0.1:{metricsPort}\"]\n");
         await using (var c = await daemon.ConnectAsync(_ct))
         {
@@ -75,12 +75,5 @@ public sealed class MetricsTests(MtaStsWorldFixture world) : IClassFixture<MtaSt
             values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
         }
         return values;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -41,7 +41,7 @@ public sealed class SystemdTests : IDisposable
     [Fact]
     public async Task Socket_activation_serves_the_inherited_socket()
     {
-        int port = FreePort();
+        int port = World.FreePort.Tcp();
         var psi = new ProcessStartInfo(TestBinaries.Require("systemd-socket-activate"))
         {
             RedirectStandardOutput = true,
@@ -104,13 +104,6 @@ public sealed class SystemdTests : IDisposable
         for (int i = 0; i < 100 && !daemon.Output.Contains(text, StringComparison.Ordinal); i++)
             await Task.Delay(50, _ct);
         Assert.Contains(text, daemon.Output);
-    }
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     public void Dispose() => Directory.Delete(_dir, true);

@@ -49,7 +49,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     public static async Task<DaemonProcess> StartAsync(IPEndPoint dns, IReadOnlyDictionary<string, string> env, string cachePath, string? yaml,
         CancellationToken ct, bool extraListen = true)
     {
-        int port = FreeTcpPort();
+        int port = World.FreePort.Tcp();
         var args = new List<string> { Binary, "serve", "--dns", dns.ToString(), "--cache", cachePath };
         if (extraListen)
             args.AddRange(["--listen", $"127.0.0.1:{port}"]);
@@ -179,13 +179,6 @@ public sealed class DaemonProcess : IAsyncDisposable
             return;
         lock (_output)
             _output.AppendLine(line);
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     private static int Kill(int pid, int signal)
