@@ -33,9 +33,9 @@ public sealed class TlsRptReceiveTests : IDisposable
     [Fact]
     public async Task Reports_posted_and_mailed_are_stored_once_and_summarised()
     {
-        int port = World.FreePort.Tcp();
+        int port = World.FreePort.Tcp(), metricsPort = World.FreePort.Tcp();
         string db = Path.Combine(_dir, "tlsrpt.db");
-        string yaml = $"tlsrpt:\n  database: {db}\n  receive_listen: [\"127.0.0.1:{port}\"]\n";
+        string yaml = $"tlsrpt:\n  database: {db}\n  receive_listen: [\"127.0.0.1:{port}\"]\nmetrics:\n  listen: [\"127.0.0.1:{metricsPort}\"]\n";
         await using var daemon = await DaemonProcess.StartAsync(NoResolver, new Dictionary<string, string>(), Path.Combine(_dir, "cache.db"), yaml, _ct);
         string config = Path.Combine(_dir, $"portcullis-{daemon.Port}.yaml");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
@@ -88,6 +88,19 @@ public sealed class TlsRptReceiveTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("2026-11-20 example.com", StringComparison.Ordinal) && l.Contains("     95       10  certificate-expired 10 (192.0.2.7)"));
         Assert.Contains(lines, l => l.StartsWith("2026-11-21 example.org", StringComparison.Ordinal) && l.Contains("     40        2"));
         Assert.Contains("2 row(s)", summary.Stdout);
+
+        // Metrics count what the daemon received; the page shows everything stored.
+        string metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", _ct);
+        Assert.Contains("portcullis_tlsrpt_reports_total{outcome=\"stored\"} 2", metrics);
+        Assert.Contains("portcullis_tlsrpt_reports_total{outcome=\"duplicate\"} 1", metrics);
+        Assert.Contains("portcullis_tlsrpt_reports_total{outcome=\"invalid\"} 2", metrics);
+        Assert.Contains("portcullis_tlsrpt_sessions_total{policy_domain=\"example.com\",result=\"success\"} 95", metrics);
+        Assert.Contains("portcullis_tlsrpt_failure_sessions_total{policy_domain=\"example.com\",result_type=\"certificate-expired\"} 10", metrics);
+        string page = await http.GetStringAsync("/", _ct);
+        Assert.Contains("<svg", page);
+        Assert.Contains("<td class=\"l\">example.org</td>", page);
+        Assert.Contains("certificate-expired 10 (192.0.2.7)", page);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{metricsPort}/", _ct)).StatusCode);
     }
 
     public void Dispose() => Directory.Delete(_dir, true);

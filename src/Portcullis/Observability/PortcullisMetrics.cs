@@ -24,6 +24,9 @@ public sealed class PortcullisMetrics : IDisposable
         StoreFailures = _meter.CreateCounter<long>("portcullis_cache_store_failures_total", description: "Cache store reads/writes that failed (answered live)");
         Connections = _meter.CreateUpDownCounter<long>("portcullis_open_connections", description: "Open socketmap connections");
         ProtocolErrors = _meter.CreateCounter<long>("portcullis_protocol_errors_total", description: "Socketmap connections closed for malformed framing");
+        TlsRptReports = _meter.CreateCounter<long>("portcullis_tlsrpt_reports_total", description: "TLS-RPT reports received, by outcome (stored, duplicate, invalid)");
+        TlsRptSessions = _meter.CreateCounter<long>("portcullis_tlsrpt_sessions_total", description: "Sessions in stored TLS-RPT reports, by policy domain and result");
+        TlsRptFailures = _meter.CreateCounter<long>("portcullis_tlsrpt_failure_sessions_total", description: "Failed sessions in stored TLS-RPT reports, by policy domain and result type");
     }
 
     public Counter<long> Queries { get; }
@@ -36,6 +39,9 @@ public sealed class PortcullisMetrics : IDisposable
     public Counter<long> StoreFailures { get; }
     public UpDownCounter<long> Connections { get; }
     public Counter<long> ProtocolErrors { get; }
+    public Counter<long> TlsRptReports { get; }
+    public Counter<long> TlsRptSessions { get; }
+    public Counter<long> TlsRptFailures { get; }
 
     /// <summary>Observable gauges read their values when metrics are scraped.</summary>
     public void ObserveGauges(Func<long> cacheEntries, Func<int> resolverValidating)

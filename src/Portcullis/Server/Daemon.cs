@@ -89,7 +89,15 @@ public static class Daemon
                 Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8")).RequireHost(Ports(config.Metrics.Listen));
         }
         if (config.Tlsrpt.ReceiveListen.Count > 0)
+        {
             app.MapPost("/{**path}", TlsRpt.ReportEndpoint.HandleAsync).RequireHost(Ports(config.Tlsrpt.ReceiveListen));
+            app.MapGet("/", (TlsRpt.ReportStore store, TimeProvider time) =>
+            {
+                var since = time.GetUtcNow().AddDays(-30);
+                return Results.Content(TlsRpt.ReportPage.Render(Core.TlsRpt.TlsRptSummary.Build(store.Since(since), null), since),
+                    "text/html; charset=utf-8");
+            }).RequireHost(Ports(config.Tlsrpt.ReceiveListen));
+        }
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
         // Create the exporter before the first measurement, then expose the gauges.
         _ = app.Services.GetRequiredService<PrometheusExporter>();
@@ -162,7 +170,8 @@ public static class Daemon
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
         services.AddSingleton(_ => new TlsRpt.ReportStore(settings.TlsRptDatabase));
-        services.AddSingleton<TlsRpt.ReportReceiver>();
+        services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<TlsRpt.ReportStore>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>()));
         services.AddSingleton(settings.Refresh);
         services.AddSingleton<RefreshService>();
         if (settings.Config.Refresh.Enabled)

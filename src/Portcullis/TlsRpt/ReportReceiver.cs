@@ -6,13 +6,13 @@ namespace Portcullis.TlsRpt;
 public enum ReceiveOutcome { Stored, Duplicate, Invalid }
 
 /// <summary>Decode, validate, store: shared by the HTTPS endpoint and the mail import.</summary>
-public sealed class ReportReceiver(ReportStore store, TimeProvider time)
+public sealed class ReportReceiver(ReportStore store, TimeProvider time, Observability.PortcullisMetrics? metrics = null)
 {
     public (ReceiveOutcome Outcome, string Detail) Receive(byte[] body)
     {
         var (json, error) = ReportInput.Decode(body);
         if (json is null)
-            return (ReceiveOutcome.Invalid, error!);
+            return Count(ReceiveOutcome.Invalid, error!, null);
         return Receive(json, error);
     }
 
@@ -20,10 +20,25 @@ public sealed class ReportReceiver(ReportStore store, TimeProvider time)
     {
         var (report, error) = TlsRptParser.Parse(json);
         if (report is null)
-            return (ReceiveOutcome.Invalid, error!);
+            return Count(ReceiveOutcome.Invalid, error!, null);
         return store.Add(report, Encoding.UTF8.GetString(json), time.GetUtcNow())
-            ? (ReceiveOutcome.Stored, $"report {report.ReportId} from {report.OrganizationName}")
-            : (ReceiveOutcome.Duplicate, $"report {report.ReportId} already stored");
+            ? Count(ReceiveOutcome.Stored, $"report {report.ReportId} from {report.OrganizationName}", report)
+            : Count(ReceiveOutcome.Duplicate, $"report {report.ReportId} already stored", null);
+    }
+
+    private (ReceiveOutcome, string) Count(ReceiveOutcome outcome, string detail, TlsRptReport? stored)
+    {
+        if (metrics is null)
+            return (outcome, detail);
+        metrics.TlsRptReports.Add(1, Observability.PortcullisMetrics.Tags("outcome", outcome.ToString().ToLowerInvariant()));
+        foreach (var p in stored?.Policies ?? [])
+        {
+            metrics.TlsRptSessions.Add(p.Successful, new System.Diagnostics.TagList { { "policy_domain", p.PolicyDomain }, { "result", "success" } });
+            metrics.TlsRptSessions.Add(p.Failed, new System.Diagnostics.TagList { { "policy_domain", p.PolicyDomain }, { "result", "failure" } });
+            foreach (var f in p.Failures)
+                metrics.TlsRptFailures.Add(f.FailedSessions, new System.Diagnostics.TagList { { "policy_domain", p.PolicyDomain }, { "result_type", f.ResultType } });
+        }
+        return (outcome, detail);
     }
 
     /// <summary>Imports a .json, .json.gz or mail file, or every message of a Maildir.</summary>
