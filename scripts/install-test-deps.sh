@@ -1,6 +1,8 @@
 #!/bin/sh
-# Installs the external programs the integration tests drive (nsd, unbound, ldns tools, postfix's postmap,
-# openssl, dig). Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
+# Installs the external programs the integration tests drive: nsd, unbound and the ldns tools (DNSSEC
+# test world), postfix (postmap and real deliveries), openssl/dig, redis-server and PostgreSQL (shared
+# cache), curl, iproute2 (network namespaces) and systemd's tools (unit verification, socket
+# activation). Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
 set -eu
 
 PATH="$PATH:/usr/sbin:/sbin"
