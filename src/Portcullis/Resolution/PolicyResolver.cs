@@ -41,7 +41,10 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         if (TryAnswerFromMemory(domain, now) is { } hot)
             return Task.FromResult(hot);
         // Shared, so one caller's cancellation (Postfix hanging up) does not cancel the others.
-        var shared = _inflight.GetOrAdd(domain, d => Task.Run(() => ResolveSharedAsync(d)));
+        var mine = new TaskCompletionSource<Resolution>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var shared = _inflight.GetOrAdd(domain, mine.Task);
+        if (shared == mine.Task)
+            _ = RunSharedAsync(domain, mine);
         return shared.WaitAsync(ct);
     }
 
@@ -62,15 +65,20 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         { Dane = dane, DaneFromCache = true, Sts = new StsBranch(sts, true) { Entry = s } };
     }
 
-    private async Task<Resolution> ResolveSharedAsync(string domain)
+    private async Task RunSharedAsync(string domain, TaskCompletionSource<Resolution> mine)
     {
         try
         {
-            return await ResolveCoreAsync(domain, TimeSpan.Zero, CancellationToken.None);
+            mine.SetResult(await Task.Run(() => ResolveCoreAsync(domain, TimeSpan.Zero, CancellationToken.None)));
+        }
+        catch (Exception ex)
+        {
+            mine.SetException(ex);
         }
         finally
         {
-            _inflight.TryRemove(domain, out _);
+            // Only this resolution's own entry: a newer one may already be registered.
+            _inflight.TryRemove(new KeyValuePair<string, Task<Resolution>>(domain, mine.Task));
         }
     }
 
@@ -97,7 +105,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         }
         finally
         {
-            _inflight.TryRemove(domain, out _);
+            _inflight.TryRemove(new KeyValuePair<string, Task<Resolution>>(domain, mine.Task));
         }
     }
 
