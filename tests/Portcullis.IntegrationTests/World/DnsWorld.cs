@@ -166,6 +166,8 @@ public sealed class DnsWorld : IAsyncDisposable
               zonelistfile: "{dir.File("zone.list")}"
               verbosity: 1
               server-count: 1
+              # Debian's nsd rate-limits responses (RRL) to 200/s per client; a test world must not.
+              rrl-ratelimit: 0
               hide-version: yes
               reuseport: no
             remote-control:
