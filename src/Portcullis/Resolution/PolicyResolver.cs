@@ -24,13 +24,9 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     private readonly ConcurrentDictionary<string, Task<Resolution>> _inflight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastQueried = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _hits = new(StringComparer.Ordinal);
-    private long _live;
 
     /// <summary>Domains with any cached state in memory.</summary>
     public long CachedDomains => _sts.Count + _dane.Count(kv => !_sts.ContainsKey(kv.Key));
-
-    /// <summary>How many resolutions needed lookups (cache misses), for tests and metrics.</summary>
-    public long LiveResolutions => Interlocked.Read(ref _live);
 
     /// <summary>Resolves <paramref name="domain"/> (an A-label, lower case).</summary>
     public Task<Resolution> ResolveAsync(string domain, CancellationToken ct)
@@ -151,7 +147,6 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
             { Dane = cached, DaneFromCache = true };
         }
 
-        Interlocked.Increment(ref _live);
         var mxKnown = daneFresh ? null : new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var daneTask = daneFresh
             ? Task.FromResult(daneEntry!.ToResult(now))

@@ -162,7 +162,6 @@ public static class Daemon
         services.AddSingleton<IPolicyStore>(sp =>
             settings.OpenStore(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Cache")));
         services.AddSingleton(new StsEngine(settings.Sts));
-        services.AddSingleton(settings.Render);
         services.AddSingleton(sp => settings.CreateDaneResolver(sp.GetRequiredService<IDnsResolver>()));
         services.AddSingleton<ResolverHealth>();
         services.AddHostedService<ResolverSelfTest>();
