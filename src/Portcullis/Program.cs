@@ -128,7 +128,7 @@ public static class Program
 
     private static Command TlsRptCommandLine()
     {
-        var tlsrpt = new Command("tlsrpt", "Received TLS-RPT (RFC 8460) reports");
+        var tlsrpt = new Command("tlsrpt", "TLS-RPT (RFC 8460): receive and summarise reports; report this server's own sessions");
         var importConfig = ConfigOption();
         var paths = new Argument<string[]>("path") { Description = ".json / .json.gz report, mail message, or Maildir", Arity = ArgumentArity.OneOrMore };
         var import = new Command("import", "Store reports from files, mail messages or a Maildir (duplicates are skipped)") { paths, importConfig };
@@ -143,8 +143,23 @@ public static class Program
         };
         summary.SetAction((parse, _) => WithSettings(parse.GetValue(summaryConfig), _ => { },
             s => Task.FromResult(TlsRpt.TlsRptCommand.Summary(s, parse.GetValue(domain), parse.GetValue(since), Console.Out))));
+        var sendConfig = ConfigOption();
+        var day = new Option<string?>("--day") { Description = "Also report this day now (YYYY-MM-DD or 'today'), even if it is not over" };
+        var send = new Command("send", "Generate due reports about this server's sessions (tlsrpt.collect_socket) and deliver pending ones")
+        {
+            sendConfig, day,
+        };
+        send.SetAction((parse, ct) => WithSettings(parse.GetValue(sendConfig), _ => { },
+            s => TlsRpt.TlsRptCommand.SendAsync(s, parse.GetValue(day), Console.Out, ct)));
+        var sentConfig = ConfigOption();
+        var sentSince = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };
+        var sent = new Command("sent", "Reports generated about this server's sessions and the state of each delivery") { sentConfig, sentSince };
+        sent.SetAction((parse, _) => WithSettings(parse.GetValue(sentConfig), _ => { },
+            s => Task.FromResult(TlsRpt.TlsRptCommand.Sent(s, parse.GetValue(sentSince), Console.Out))));
         tlsrpt.Subcommands.Add(import);
         tlsrpt.Subcommands.Add(summary);
+        tlsrpt.Subcommands.Add(send);
+        tlsrpt.Subcommands.Add(sent);
         return tlsrpt;
     }
 

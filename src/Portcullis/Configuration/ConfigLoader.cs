@@ -108,6 +108,9 @@ public static partial class ConfigLoader
         }
         if ((c.Tlsrpt.ReceiveCertificate.Length == 0) != (c.Tlsrpt.ReceiveKey.Length == 0))
             throw new ConfigException("tlsrpt.receive_certificate and tlsrpt.receive_key go together");
+        if (c.Tlsrpt.CollectSocket.Length > 0 && !Path.IsPathRooted(c.Tlsrpt.CollectSocket))
+            throw new ConfigException($"tlsrpt.collect_socket: '{c.Tlsrpt.CollectSocket}' must be an absolute path");
+        ValidateSend(c.Tlsrpt.Send);
         foreach (string l in c.Publish.Listen)
         {
             if (ParseListen(l).Tcp is null)
@@ -157,6 +160,41 @@ public static partial class ConfigLoader
         {
             throw new ConfigException($"socket_permissions: '{octal}' is not an octal mode such as 0660");
         }
+    }
+
+    private static readonly string[] SmtpTlsModes = ["none", "starttls", "starttls-when-available", "tls"];
+
+    private static void ValidateSend(TlsRptSendConfig s)
+    {
+        if (!SmtpTlsModes.Contains(s.SmtpTls))
+            throw new ConfigException($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", SmtpTlsModes)}");
+        if (!TryHostPort(s.SmtpServer, out _, out _))
+            throw new ConfigException($"tlsrpt.send.smtp_server: '{s.SmtpServer}' is not HOST:PORT");
+        if (s.SendAfter < 0 || s.Spread < 0)
+            throw new ConfigException("tlsrpt.send.send_after and spread: must not be negative");
+        Positive("tlsrpt.send.retry_for", s.RetryFor);
+        Positive("tlsrpt.send.retention_days", s.RetentionDays);
+        if (!s.Enabled)
+            return;
+        if (s.OrganizationName.Length == 0)
+            throw new ConfigException("tlsrpt.send.organization_name: required when sending reports (RFC 8460 §4.4)");
+        if (s.ContactInfo.Length == 0)
+            throw new ConfigException("tlsrpt.send.contact_info: required when sending reports (RFC 8460 §4.4), e.g. mailto:postmaster@example.net");
+        if (s.MailFrom.Length == 0 || !s.MailFrom.Contains('@', StringComparison.Ordinal))
+            throw new ConfigException("tlsrpt.send.mail_from: required when sending reports: the From address of report mails");
+    }
+
+    /// <summary>HOST:PORT where HOST is a name or an IP address (IPv6 in brackets).</summary>
+    public static bool TryHostPort(string text, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port)
+            || port is 0 or > 65535)
+            return false;
+        host = text[..colon].Trim('[', ']');
+        return host.Length > 0 && Uri.CheckHostName(host) != UriHostNameType.Unknown;
     }
 
     private static void Positive(string key, int value)

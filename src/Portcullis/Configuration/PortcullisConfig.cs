@@ -150,4 +150,39 @@ public sealed class TlsRptConfig
     /// <summary>PEM certificate and key for those listeners; empty: plain HTTP (behind a TLS proxy).</summary>
     public string ReceiveCertificate { get; set; } = "";
     public string ReceiveKey { get; set; } = "";
+    /// <summary>UNIX datagram socket that Postfix's <c>smtp_tlsrpt_socket_name</c> points at (libtlsrpt
+    /// datagrams, one per TLS session); empty: off. Mode from <c>socket_permissions</c>.</summary>
+    public string CollectSocket { get; set; } = "";
+    /// <summary>Sending RFC 8460 reports about the collected sessions.</summary>
+    public TlsRptSendConfig Send { get; set; } = new();
+}
+
+public sealed class TlsRptSendConfig
+{
+    /// <summary>Generate and deliver a report per recipient domain and UTC day with sessions.</summary>
+    public bool Enabled { get; set; }
+    /// <summary>RFC 8460 §4.4 organization-name and contact-info (required when enabled).</summary>
+    public string OrganizationName { get; set; } = "";
+    public string ContactInfo { get; set; } = "";
+    /// <summary>§5.3 submitter (TLS-Report-Submitter, file name); empty: this host's name.</summary>
+    public string Submitter { get; set; } = "";
+    /// <summary>From address of report mails (required when enabled).</summary>
+    public string MailFrom { get; set; } = "";
+    /// <summary>SMTP server HOST:PORT that relays report mails (your Postfix; see README for the loop-free transport).</summary>
+    public string SmtpServer { get; set; } = "127.0.0.1:25";
+    /// <summary>none | starttls | starttls-when-available | tls.</summary>
+    public string SmtpTls { get; set; } = "starttls-when-available";
+    public string SmtpUsername { get; set; } = "";
+    /// <summary>File holding the SMTP password (kept out of the config file).</summary>
+    public string SmtpPasswordFile { get; set; } = "";
+    /// <summary>Seconds after 00:00 UTC before the previous day's reports go out, and the window over
+    /// which domains are spread (a stable offset per domain).</summary>
+    public int SendAfter { get; set; } = 900;
+    public int Spread { get; set; } = 3600;
+    /// <summary>Seconds a failed delivery is retried with back-off (RFC 8460 §5.3: up to 24 h).</summary>
+    public int RetryFor { get; set; } = 86400;
+    /// <summary>Days session counts and sent reports are kept.</summary>
+    public int RetentionDays { get; set; } = 60;
+    /// <summary>POST reports to rua=https:// hosts on loopback/private addresses too (tests only).</summary>
+    public bool AllowPrivateAddresses { get; set; }
 }

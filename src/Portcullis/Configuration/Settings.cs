@@ -109,6 +109,35 @@ public sealed record Settings(PortcullisConfig Config)
         _ => Cache.SqlitePolicyStore.Open(CachePath, log),
     };
 
+    /// <summary>Who our outgoing TLS-RPT reports say they are from.</summary>
+    public Core.TlsRpt.Sending.ReporterIdentity Reporter => new(Config.Tlsrpt.Send.OrganizationName, Config.Tlsrpt.Send.ContactInfo,
+        Config.Tlsrpt.Send.Submitter.Length > 0 ? Config.Tlsrpt.Send.Submitter : System.Net.Dns.GetHostName().ToLowerInvariant());
+
+    public Core.TlsRpt.Sending.ReportPlanner ReportPlanner => new(TimeSpan.FromSeconds(Config.Tlsrpt.Send.SendAfter),
+        TimeSpan.FromSeconds(Config.Tlsrpt.Send.Spread), TimeSpan.FromSeconds(Config.Tlsrpt.Send.RetryFor));
+
+    /// <summary>The SMTP relay for report mails; the password is read from its file when needed.</summary>
+    public TlsRpt.Sending.SmtpOptions Smtp
+    {
+        get
+        {
+            var s = Config.Tlsrpt.Send;
+            ConfigLoader.TryHostPort(s.SmtpServer, out string host, out int port);
+            string password = s.SmtpPasswordFile.Length > 0 ? File.ReadAllText(s.SmtpPasswordFile).Trim() : "";
+            return new(host, port, s.SmtpTls, s.SmtpUsername, password, s.MailFrom, TimeSpan.FromSeconds(60));
+        }
+    }
+
+    /// <summary>The report sender with its mail and HTTPS transports.</summary>
+    public TlsRpt.Sending.ReportSender CreateReportSender(TlsRpt.Sending.SessionStore store, IDnsResolver dns, TimeProvider time,
+        Microsoft.Extensions.Logging.ILogger log, Observability.PortcullisMetrics? metrics = null) =>
+        new(store, ReportPlanner, Reporter, new Dictionary<Core.TlsRpt.Sending.DestinationKind, TlsRpt.Sending.IReportTransport>
+        {
+            [Core.TlsRpt.Sending.DestinationKind.Mail] = new TlsRpt.Sending.MailReportTransport(Smtp, time),
+            [Core.TlsRpt.Sending.DestinationKind.Https] = new TlsRpt.Sending.HttpsReportTransport(dns,
+                Config.Tlsrpt.Send.AllowPrivateAddresses, TimeSpan.FromSeconds(60)),
+        }, time, log, metrics);
+
     public DnsClientResolver CreateResolver() =>
         new(DnsServer, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs), Config.Dns.Attempts);
 }

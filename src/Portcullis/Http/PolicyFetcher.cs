@@ -153,7 +153,8 @@ public sealed class PolicyFetcher : IPolicyFetcher, IDisposable
         }
     }
 
-    private static async ValueTask<Stream> ConnectAsync(IDnsResolver dns, DnsEndPoint target, bool allowNonPublic, CancellationToken ct)
+    /// <summary>Connects through the configured resolver, refusing non-public addresses unless allowed (SSRF).</summary>
+    internal static async ValueTask<Stream> ConnectAsync(IDnsResolver dns, DnsEndPoint target, bool allowNonPublic, CancellationToken ct)
     {
         IReadOnlyList<IPAddress> addresses;
         if (IPAddress.TryParse(target.Host, out var literal))

@@ -27,6 +27,9 @@ public sealed class PortcullisMetrics : IDisposable
         TlsRptReports = _meter.CreateCounter<long>("portcullis_tlsrpt_reports_total", description: "TLS-RPT reports received, by outcome (stored, duplicate, invalid)");
         TlsRptSessions = _meter.CreateCounter<long>("portcullis_tlsrpt_sessions_total", description: "Sessions in stored TLS-RPT reports, by policy domain and result");
         TlsRptFailures = _meter.CreateCounter<long>("portcullis_tlsrpt_failure_sessions_total", description: "Failed sessions in stored TLS-RPT reports, by policy domain and result type");
+        TlsRptDatagrams = _meter.CreateCounter<long>("portcullis_tlsrpt_datagrams_total", description: "libtlsrpt datagrams from Postfix, by outcome (recorded, invalid, dropped)");
+        TlsRptOutgoingSessions = _meter.CreateCounter<long>("portcullis_tlsrpt_outgoing_sessions_total", description: "Sessions of this server collected for reports, by policy type and result");
+        TlsRptDeliveries = _meter.CreateCounter<long>("portcullis_tlsrpt_report_deliveries_total", description: "Attempts to deliver generated reports, by kind (mail, https) and outcome (sent, retry, failed)");
     }
 
     public Counter<long> Queries { get; }
@@ -42,6 +45,9 @@ public sealed class PortcullisMetrics : IDisposable
     public Counter<long> TlsRptReports { get; }
     public Counter<long> TlsRptSessions { get; }
     public Counter<long> TlsRptFailures { get; }
+    public Counter<long> TlsRptDatagrams { get; }
+    public Counter<long> TlsRptOutgoingSessions { get; }
+    public Counter<long> TlsRptDeliveries { get; }
 
     /// <summary>Observable gauges read their values when metrics are scraped.</summary>
     public void ObserveGauges(Func<long> cacheEntries, Func<int> resolverValidating)

@@ -171,6 +171,23 @@ public static class Daemon
         services.AddSingleton(_ => new TlsRpt.ReportStore(settings.TlsRptDatabase));
         services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<TlsRpt.ReportStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>()));
+        services.AddSingleton(_ => new TlsRpt.Sending.SessionStore(settings.TlsRptDatabase));
+        if (settings.Config.Tlsrpt.CollectSocket.Length > 0)
+        {
+            services.AddHostedService(sp => new TlsRpt.Sending.DatagramCollector(settings.Config.Tlsrpt.CollectSocket,
+                ConfigLoader.ParseMode(settings.Config.SocketPermissions), sp.GetRequiredService<TlsRpt.Sending.SessionStore>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>(),
+                sp.GetRequiredService<ILogger<TlsRpt.Sending.DatagramCollector>>()));
+        }
+        if (settings.Config.Tlsrpt.Send.Enabled)
+        {
+            services.AddHostedService(sp => new TlsRpt.Sending.ReportSchedule(
+                settings.CreateReportSender(sp.GetRequiredService<TlsRpt.Sending.SessionStore>(), sp.GetRequiredService<IDnsResolver>(),
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.TlsRpt"),
+                    sp.GetRequiredService<PortcullisMetrics>()),
+                sp.GetRequiredService<TlsRpt.Sending.SessionStore>(), settings.Config.Tlsrpt.Send.RetentionDays,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TlsRpt.Sending.ReportSchedule>>()));
+        }
         services.AddSingleton(settings.Refresh);
         services.AddSingleton<RefreshService>();
         if (settings.Config.Refresh.Enabled)

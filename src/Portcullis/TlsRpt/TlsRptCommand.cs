@@ -45,4 +45,38 @@ public static class TlsRptCommand
         o.WriteLine($"{rows.Count} row(s) since {from:yyyy-MM-dd}");
         return 0;
     }
+
+    /// <summary><c>tlsrpt send</c>: generate the reports that are due (or one day's now) and deliver what is pending.</summary>
+    public static async Task<int> SendAsync(Settings s, string? day, TextWriter o, CancellationToken ct)
+    {
+        DateOnly? forced = day is null ? null
+            : day == "today" ? DateOnly.FromDateTime(DateTime.UtcNow)
+            : DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        using var store = new Sending.SessionStore(s.TlsRptDatabase);
+        var dns = s.CreateResolver();
+        using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
+        var run = await s.CreateReportSender(store, dns, TimeProvider.System, loggers.CreateLogger("tlsrpt")).RunAsync(forced, ct);
+        foreach (string id in run.Generated)
+            o.WriteLine($"generated {id}");
+        foreach (string d in run.Delivered)
+            o.WriteLine($"delivered {d}");
+        foreach (string f in run.Failed)
+            o.WriteLine($"NOT delivered {f}");
+        o.WriteLine($"{run.Generated.Count} report(s) generated, {run.Delivered.Count} delivered, {run.Failed.Count} not delivered");
+        return run.Failed.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary><c>tlsrpt sent</c>: generated reports and the state of each delivery.</summary>
+    public static int Sent(Settings s, string? since, TextWriter o)
+    {
+        var from = since is null ? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30))
+            : DateOnly.ParseExact(since, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        using var store = new Sending.SessionStore(s.TlsRptDatabase);
+        var rows = store.Deliveries(from);
+        o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");
+        foreach (var r in rows)
+            o.WriteLine($"{r.Day:yyyy-MM-dd} {r.Domain,-30} {r.Status,-8} {r.Attempts,5}  {r.Destination}{(r.LastError is null ? "" : "  " + r.LastError)}");
+        o.WriteLine($"{rows.Count} delivery row(s) since {from:yyyy-MM-dd}");
+        return 0;
+    }
 }

@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Portcullis.Core.TlsRpt.Sending;
+
+namespace Portcullis.TlsRpt.Sending;
+
+/// <summary>A report delivery waiting for its next attempt.</summary>
+public sealed record PendingDelivery(string ReportId, string Domain, DateOnly Day, ReportDestination Destination, int Attempts,
+    DateTimeOffset? FirstAttempt, string Json);
+
+/// <summary>Outcome of one delivery row, for `tlsrpt sent` and tests.</summary>
+public sealed record DeliveryRow(string ReportId, string Domain, DateOnly Day, string Destination, string Status, int Attempts, string? LastError);
+
+/// <summary>
+/// The sending side's state in SQLite (the TLS-RPT database): per day, recipient domain and policy,
+/// counts of successful and failed sessions and of each failure detail; then the generated reports
+/// and their deliveries. Counting is done by the database (UPSERT), so a restart loses nothing that
+/// was committed and several collectors could share the file.
+/// </summary>
+public sealed class SessionStore : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly SqliteConnection _db;
+    private readonly Lock _lock = new();
+    private SqliteTransaction? _tx; // Microsoft.Data.Sqlite wants it on every command while open
+
+    public SessionStore(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _db = new SqliteConnection($"Data Source={path};Pooling=False");
+        _db.Open();
+        Exec("""
+            PRAGMA journal_mode=WAL;
+            PRAGMA busy_timeout=5000;
+            CREATE TABLE IF NOT EXISTS tlsrpt_out_policies (
+                day TEXT NOT NULL, domain TEXT NOT NULL, policy_key TEXT NOT NULL, policy_json TEXT NOT NULL,
+                successful INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (day, domain, policy_key));
+            CREATE TABLE IF NOT EXISTS tlsrpt_out_failures (
+                day TEXT NOT NULL, domain TEXT NOT NULL, policy_key TEXT NOT NULL, failure_key TEXT NOT NULL,
+                failure_json TEXT NOT NULL, sessions INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (day, domain, policy_key, failure_key));
+            CREATE TABLE IF NOT EXISTS tlsrpt_out_records (
+                day TEXT NOT NULL, domain TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (day, domain));
+            CREATE TABLE IF NOT EXISTS tlsrpt_out_reports (
+                day TEXT NOT NULL, domain TEXT NOT NULL, report_id TEXT NOT NULL UNIQUE, json TEXT NOT NULL,
+                created_utc INTEGER NOT NULL, note TEXT, PRIMARY KEY (day, domain));
+            CREATE TABLE IF NOT EXISTS tlsrpt_out_deliveries (
+                report_id TEXT NOT NULL, destination TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                first_attempt_utc INTEGER, next_attempt_utc INTEGER NOT NULL, last_error TEXT, done_utc INTEGER,
+                PRIMARY KEY (report_id, destination));
+            """);
+    }
+
+    /// <summary>Counts sessions in one transaction (the collector batches datagrams).</summary>
+    public void Record(IReadOnlyList<(DateOnly Day, SessionEvent Event)> batch)
+    {
+        lock (_lock)
+        {
+            using var tx = _tx = _db.BeginTransaction();
+            try
+            {
+                RecordAll(batch);
+                tx.Commit();
+            }
+            finally
+            {
+                _tx = null;
+            }
+        }
+    }
+
+    private void RecordAll(IReadOnlyList<(DateOnly Day, SessionEvent Event)> batch)
+    {
+        {
+            foreach (var (day, e) in batch)
+            {
+                string d = Day(day);
+                if (e.PolicyRecord.Length > 0)
+                {
+                    Exec("INSERT INTO tlsrpt_out_records VALUES ($d, $dom, $r) ON CONFLICT DO UPDATE SET record = excluded.record",
+                        ("$d", d), ("$dom", e.Domain), ("$r", e.PolicyRecord));
+                }
+                foreach (var p in e.Policies)
+                {
+                    Exec("""
+                        INSERT INTO tlsrpt_out_policies VALUES ($d, $dom, $k, $j, $ok, $fail)
+                        ON CONFLICT DO UPDATE SET successful = successful + excluded.successful, failed = failed + excluded.failed
+                        """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$j", JsonSerializer.Serialize(p with { Failures = [] }, Json)),
+                        ("$ok", p.Failed ? 0 : 1), ("$fail", p.Failed ? 1 : 0));
+                    foreach (var f in p.Failures)
+                    {
+                        Exec("""
+                            INSERT INTO tlsrpt_out_failures VALUES ($d, $dom, $k, $fk, $fj, 1)
+                            ON CONFLICT DO UPDATE SET sessions = sessions + 1
+                            """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$fk", f.Key), ("$fj", JsonSerializer.Serialize(f, Json)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>(day, domain) pairs with sessions before <paramref name="before"/> and no report yet.</summary>
+    public IReadOnlyList<(DateOnly Day, string Domain)> Unreported(DateOnly before)
+    {
+        lock (_lock)
+        {
+            return Query("""
+                SELECT DISTINCT p.day, p.domain FROM tlsrpt_out_policies p
+                WHERE p.day < $b AND NOT EXISTS (SELECT 1 FROM tlsrpt_out_reports r WHERE r.day = p.day AND r.domain = p.domain)
+                ORDER BY p.day, p.domain
+                """, r => (ParseDay(r.GetString(0)), r.GetString(1)), ("$b", Day(before)));
+        }
+    }
+
+    public IReadOnlyList<PolicyTally> Tallies(DateOnly day, string domain)
+    {
+        lock (_lock)
+        {
+            var failures = Query("SELECT policy_key, failure_json, sessions FROM tlsrpt_out_failures WHERE day = $d AND domain = $dom ORDER BY sessions DESC, failure_key",
+                r => (r.GetString(0), JsonSerializer.Deserialize<SessionFailure>(r.GetString(1), Json)!, r.GetInt64(2)), ("$d", Day(day)), ("$dom", domain));
+            return Query("SELECT policy_key, policy_json, successful, failed FROM tlsrpt_out_policies WHERE day = $d AND domain = $dom ORDER BY policy_key",
+                r => new PolicyTally(JsonSerializer.Deserialize<SessionPolicy>(r.GetString(1), Json)!, r.GetInt64(2), r.GetInt64(3),
+                    [.. failures.Where(f => f.Item1 == r.GetString(0)).Select(f => (f.Item2, f.Item3))]),
+                ("$d", Day(day)), ("$dom", domain));
+        }
+    }
+
+    public string? PolicyRecord(DateOnly day, string domain)
+    {
+        lock (_lock)
+        {
+            return Query("SELECT record FROM tlsrpt_out_records WHERE day = $d AND domain = $dom", r => r.GetString(0),
+                ("$d", Day(day)), ("$dom", domain)).FirstOrDefault();
+        }
+    }
+
+    /// <summary>Stores a generated report with one pending delivery per destination, atomically.</summary>
+    /// <returns>False when this day's report for the domain already exists.</returns>
+    public bool AddReport(DateOnly day, string domain, string reportId, string json, IReadOnlyList<ReportDestination> destinations,
+        string? note, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            using var tx = _tx = _db.BeginTransaction();
+            try
+            {
+                return AddReport(tx, day, domain, reportId, json, destinations, note, now);
+            }
+            finally
+            {
+                _tx = null;
+            }
+        }
+    }
+
+    private bool AddReport(SqliteTransaction tx, DateOnly day, string domain, string reportId, string json,
+        IReadOnlyList<ReportDestination> destinations, string? note, DateTimeOffset now)
+    {
+        {
+            int n = Exec("INSERT OR IGNORE INTO tlsrpt_out_reports VALUES ($d, $dom, $id, $j, $t, $n)",
+                ("$d", Day(day)), ("$dom", domain), ("$id", reportId), ("$j", json), ("$t", now.ToUnixTimeSeconds()), ("$n", note));
+            if (n == 0)
+                return false;
+            foreach (var dest in destinations)
+            {
+                Exec("INSERT OR IGNORE INTO tlsrpt_out_deliveries (report_id, destination, status, next_attempt_utc) VALUES ($id, $dest, 'pending', $t)",
+                    ("$id", reportId), ("$dest", dest.ToString()), ("$t", now.ToUnixTimeSeconds()));
+            }
+            tx.Commit();
+            return true;
+        }
+    }
+
+    public IReadOnlyList<PendingDelivery> DueDeliveries(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            return Query("""
+                SELECT d.report_id, r.domain, r.day, d.destination, d.attempts, d.first_attempt_utc, r.json
+                FROM tlsrpt_out_deliveries d JOIN tlsrpt_out_reports r ON r.report_id = d.report_id
+                WHERE d.status = 'pending' AND d.next_attempt_utc <= $now ORDER BY d.next_attempt_utc
+                """, r => new PendingDelivery(r.GetString(0), r.GetString(1), ParseDay(r.GetString(2)), Destination(r.GetString(3)),
+                    r.GetInt32(4), r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(5)), r.GetString(6)),
+                ("$now", now.ToUnixTimeSeconds()));
+        }
+    }
+
+    /// <summary>Leases a due delivery so a concurrent run (daemon and CLI) does not send it twice.</summary>
+    public bool TryClaim(PendingDelivery d, DateTimeOffset now, TimeSpan lease)
+    {
+        lock (_lock)
+        {
+            return Exec("""
+                UPDATE tlsrpt_out_deliveries SET next_attempt_utc = $until
+                WHERE report_id = $id AND destination = $dest AND status = 'pending' AND next_attempt_utc <= $now
+                """, ("$until", (now + lease).ToUnixTimeSeconds()), ("$id", d.ReportId), ("$dest", d.Destination.ToString()),
+                ("$now", now.ToUnixTimeSeconds())) == 1;
+        }
+    }
+
+    /// <summary>Records an attempt: delivered, retry at <paramref name="next"/>, or given up (next null).</summary>
+    public void Attempted(PendingDelivery d, bool delivered, string? error, DateTimeOffset? next, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            Exec("""
+                UPDATE tlsrpt_out_deliveries SET attempts = attempts + 1, first_attempt_utc = COALESCE(first_attempt_utc, $now),
+                    status = $s, last_error = $e, next_attempt_utc = $next, done_utc = $done
+                WHERE report_id = $id AND destination = $dest
+                """, ("$now", now.ToUnixTimeSeconds()), ("$s", delivered ? "sent" : next is null ? "failed" : "pending"), ("$e", error),
+                ("$next", (next ?? now).ToUnixTimeSeconds()), ("$done", delivered || next is null ? now.ToUnixTimeSeconds() : null),
+                ("$id", d.ReportId), ("$dest", d.Destination.ToString()));
+        }
+    }
+
+    public IReadOnlyList<DeliveryRow> Deliveries(DateOnly since)
+    {
+        lock (_lock)
+        {
+            return Query("""
+                SELECT r.report_id, r.domain, r.day, COALESCE(d.destination, '-'), COALESCE(d.status, r.note), COALESCE(d.attempts, 0), d.last_error
+                FROM tlsrpt_out_reports r LEFT JOIN tlsrpt_out_deliveries d ON d.report_id = r.report_id
+                WHERE r.day >= $s ORDER BY r.day, r.domain, d.destination
+                """, r => new DeliveryRow(r.GetString(0), r.GetString(1), ParseDay(r.GetString(2)), r.GetString(3),
+                    r.IsDBNull(4) ? "?" : r.GetString(4), r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6)), ("$s", Day(since)));
+        }
+    }
+
+    /// <summary>Forgets counts and reports of days before <paramref name="before"/>.</summary>
+    public int Prune(DateOnly before)
+    {
+        lock (_lock)
+        {
+            var b = ("$b", (object?)Day(before));
+            return Exec("DELETE FROM tlsrpt_out_failures WHERE day < $b", b) + Exec("DELETE FROM tlsrpt_out_policies WHERE day < $b", b)
+                + Exec("DELETE FROM tlsrpt_out_records WHERE day < $b", b)
+                + Exec("DELETE FROM tlsrpt_out_deliveries WHERE report_id IN (SELECT report_id FROM tlsrpt_out_reports WHERE day < $b)", b)
+                + Exec("DELETE FROM tlsrpt_out_reports WHERE day < $b", b);
+        }
+    }
+
+    private static ReportDestination Destination(string s) =>
+        s.StartsWith("mailto:", StringComparison.Ordinal) ? new(DestinationKind.Mail, s[7..]) : new(DestinationKind.Https, s);
+
+    private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static DateOnly ParseDay(string s) => DateOnly.ParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private int Exec(string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.Transaction = _tx;
+        cmd.CommandText = sql;
+        foreach (var (n, v) in args)
+            cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private List<T> Query<T>(string sql, Func<SqliteDataReader, T> row, params (string Name, object? Value)[] args)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.Transaction = _tx;
+        cmd.CommandText = sql;
+        foreach (var (n, v) in args)
+            cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        using var r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read())
+            list.Add(row(r));
+        return list;
+    }
+
+    public void Dispose() => _db.Dispose();
+}
