@@ -23,6 +23,11 @@ public static class TlsRptParser
         {
             return (null, "not JSON: " + ex.Message);
         }
+        catch (InvalidOperationException ex)
+        {
+            // JsonDocument validates structure but decodes string bytes only when read.
+            return (null, "invalid UTF-8 in a string: " + ex.Message);
+        }
         catch (FormatException ex)
         {
             return (null, ex.Message);

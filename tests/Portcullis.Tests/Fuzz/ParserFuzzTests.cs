@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Text;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Protocol;
+using Portcullis.Core.TlsRpt;
+using Portcullis.Core.TlsRpt.Sending;
 
 namespace Portcullis.Tests.Fuzz;
 
@@ -101,6 +103,34 @@ public sealed class ParserFuzzTests
             string key = Encoding.UTF8.GetString(Mutate(rng, Encoding.UTF8.GetBytes(Seeds[rng.Next(3, 5)])));
             var hop = NextHopParser.Parse(key);
             Assert.True(hop.Kind != NextHopKind.Domain || (hop.Domain.Length is > 0 and <= 253 && hop.Domain.All(c => c < 128)), key);
+        }
+    }
+
+    [Fact]
+    public void Tlsrpt_datagram_parser_never_throws()
+    {
+        var rng = new Random(5);
+        byte[] seed = Encoding.UTF8.GetBytes(Tests.TlsRpt.DatagramParserTests.StsFailure);
+        for (int i = 0; i < Iterations; i++)
+        {
+            byte[] input = Mutate(rng, seed);
+            var (e, error) = DatagramParser.Parse(input);
+            Assert.True(e is null ? error is not null : error is null && e.Policies.Count > 0 && e.Domain.Length > 0, Convert.ToHexString(input));
+        }
+    }
+
+    [Fact]
+    public void Tlsrpt_report_parser_never_throws()
+    {
+        var rng = new Random(6);
+        byte[] seed = Encoding.UTF8.GetBytes(ReportDocument.Json(new DateOnly(2026, 1, 1), "id@x", new ReporterIdentity("o", "c", "s"),
+            [new PolicyTally(new SessionPolicy("sts", "x.example", ["mode: enforce"], ["mx.x.example"], true, []), 1, 2,
+                [(new SessionFailure("certificate-expired", "192.0.2.1", "mx.x.example", null, "192.0.2.2", null, null), 2)])]));
+        for (int i = 0; i < Iterations; i++)
+        {
+            byte[] input = Mutate(rng, seed);
+            var (report, error) = TlsRptParser.Parse(input);
+            Assert.True(report is null ? error is not null : error is null && report.ReportId.Length > 0, Convert.ToHexString(input));
         }
     }
 }

@@ -28,6 +28,11 @@ public static class DatagramParser
         {
             return (null, "not JSON: " + ex.Message);
         }
+        catch (InvalidOperationException ex)
+        {
+            // JsonDocument validates structure but decodes string bytes only when read.
+            return (null, "invalid UTF-8 in a string: " + ex.Message);
+        }
     }
 
     private static (SessionEvent?, string?) Event(JsonElement root)
