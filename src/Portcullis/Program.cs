@@ -145,11 +145,16 @@ public static class Program
             s => Task.FromResult(TlsRpt.TlsRptCommand.Summary(s, parse.GetValue(domain), parse.GetValue(since), Console.Out))));
         var sendConfig = ConfigOption();
         var day = new Option<string?>("--day") { Description = "Also report this day now (YYYY-MM-DD or 'today'), even if it is not over" };
+        var sendDns = DnsOption();
         var send = new Command("send", "Generate due reports about this server's sessions (tlsrpt.collect_socket) and deliver pending ones")
         {
-            sendConfig, day,
+            sendConfig, day, sendDns,
         };
-        send.SetAction((parse, ct) => WithSettings(parse.GetValue(sendConfig), _ => { },
+        send.SetAction((parse, ct) => WithSettings(parse.GetValue(sendConfig), c =>
+        {
+            if (parse.GetValue(sendDns) is { } d)
+                c.Dns.Server = d;
+        },
             s => TlsRpt.TlsRptCommand.SendAsync(s, parse.GetValue(day), Console.Out, ct)));
         var sentConfig = ConfigOption();
         var sentSince = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };

@@ -7,8 +7,8 @@ using System.Text;
 
 namespace Portcullis.IntegrationTests.World;
 
-/// <summary>One message as the sink received it.</summary>
-public sealed record SinkMessage(string Recipient, bool OverTls);
+/// <summary>One message as the sink received it (Data: the message text, dot-unstuffed, CRLF).</summary>
+public sealed record SinkMessage(string Recipient, bool OverTls, string Sender = "", string Data = "");
 
 /// <summary>
 /// A minimal receiving MTA on IP:25: EHLO advertises STARTTLS, STARTTLS switches to TLS with the
@@ -24,12 +24,12 @@ public sealed class SmtpSink : IAsyncDisposable
     private readonly Task _loop;
 
     /// <param name="offerStartTls">False: a server that never offers STARTTLS (a misconfiguration to detect).</param>
-    public SmtpSink(IPAddress address, string name, X509Certificate2 cert, bool offerStartTls = true)
+    public SmtpSink(IPAddress address, string name, X509Certificate2 cert, bool offerStartTls = true, int port = 25)
     {
         _name = name;
         _cert = cert;
         _offerStartTls = offerStartTls;
-        _listener = new TcpListener(address, 25);
+        _listener = new TcpListener(address, port);
         _listener.Start();
         _loop = AcceptAsync();
     }
@@ -58,7 +58,7 @@ public sealed class SmtpSink : IAsyncDisposable
         using var _ = client;
         Stream stream = client.GetStream();
         bool tls = false;
-        string? rcpt = null;
+        string? rcpt = null, sender = null;
         try
         {
             var reader = new StreamReader(stream, Encoding.ASCII, false, 1024, leaveOpen: true);
@@ -84,16 +84,20 @@ public sealed class SmtpSink : IAsyncDisposable
                         reader = new StreamReader(stream, Encoding.ASCII, false, 1024, leaveOpen: true);
                         tls = true;
                         break;
+                    case "MAIL":
+                        sender = line[(line.IndexOf('<') + 1)..line.IndexOf('>')];
+                        await Send("250 2.1.0 ok");
+                        break;
                     case "RCPT":
                         rcpt = line[(line.IndexOf('<') + 1)..line.IndexOf('>')];
                         await Send("250 2.1.5 ok");
                         break;
                     case "DATA":
                         await Send("354 go ahead");
+                        var data = new StringBuilder();
                         while (await reader.ReadLineAsync(_stop.Token) is { } body && body != ".")
-                        {
-                        }
-                        Messages.Enqueue(new SinkMessage(rcpt ?? "?", tls));
+                            data.Append(body.StartsWith("..", StringComparison.Ordinal) ? body[1..] : body).Append("\r\n");
+                        Messages.Enqueue(new SinkMessage(rcpt ?? "?", tls, sender ?? "", data.ToString()));
                         await Send("250 2.0.0 queued");
                         break;
                     case "QUIT":

@@ -71,7 +71,7 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
         var tallies = store.Tallies(day, domain);
         if (tallies.Count == 0)
             return null;
-        string reportId = $"{day:yyyyMMdd}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.{domain}@{who.Submitter}";
+        string reportId = $"{day:yyyyMMdd}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}@{who.Submitter}";
         string json = ReportDocument.Json(day, reportId, who, tallies);
         string? record = store.PolicyRecord(day, domain);
         var (destinations, problem) = record is null ? ([], "Postfix reported no _smtp._tls record") : ReportDestination.FromRecord(record);

@@ -1,0 +1,179 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using MimeKit;
+using Portcullis.IntegrationTests.Harness;
+using Portcullis.IntegrationTests.World;
+
+namespace Portcullis.IntegrationTests;
+
+/// <summary>
+/// The sending side end to end: libtlsrpt datagrams (byte for byte as the library writes them) sent to
+/// the daemon's collect socket, counted, turned into RFC 8460 reports by `tlsrpt send`, mailed through
+/// an SMTP server (a sink on loopback) and POSTed over HTTPS to a second Portcullis's report endpoint,
+/// then parsed back by that receiver's own import and summary.
+/// </summary>
+public sealed class TlsRptSendTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-tlsrpt-send-").FullName;
+    private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
+    private readonly IPAddress _ip = IPAddress.Parse($"127.11.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}");
+    private readonly TestCa _ca = TestCa.Create();
+    private DnsWorld _dns = null!;
+
+    public async Task InitializeAsync()
+    {
+        var w = new DnsWorldBuilder();
+        w.Zone("rcv.test").A("reports", _ip.ToString());
+        _dns = await w.StartAsync(_ct);
+    }
+
+    private static string Datagram(string domain, string rua, string policy, bool failed) => failed
+        ? $$"""{"d": "{{domain}}","pr": "v=TLSRPTv1; rua={{rua}}","policies":[{"policy-type":{{policy}},"policy-domain": "{{domain}}","policy-string":["version: STSv1","mode: enforce","mx: mx.{{domain}}","max_age: 86400"],"mx-host":["mx.{{domain}}"],"failure-details":[{"c":204,"s": "192.0.2.10","n": "mx.{{domain}}","h": "mx.{{domain}}","r": "198.51.100.25","a": "certificate has expired","f": "X509_V_ERR_CERT_HAS_EXPIRED"}],"t":1,"f":1}]}"""
+        : $$"""{"d": "{{domain}}","pr": "v=TLSRPTv1; rua={{rua}}","policies":[{"policy-type":{{policy}},"policy-domain": "{{domain}}","policy-string":["version: STSv1","mode: enforce","mx: mx.{{domain}}","max_age: 86400"],"mx-host":["mx.{{domain}}"],"t":0,"f":0}]}""";
+
+    [Fact]
+    public async Task Datagrams_become_reports_delivered_by_mail_and_https_and_parsed_back()
+    {
+        // Receiver: a second Portcullis with an HTTPS report endpoint for reports.rcv.test.
+        var cert = _ca.IssueLeaf("reports.rcv.test");
+        string crt = Path.Combine(_dir, "reports.crt"), key = Path.Combine(_dir, "reports.key");
+        await File.WriteAllTextAsync(crt, cert.ExportCertificatePem(), _ct);
+        await File.WriteAllTextAsync(key, cert.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem(), _ct);
+        string rcvDir = Directory.CreateDirectory(Path.Combine(_dir, "receiver")).FullName;
+        string rcvDb = Path.Combine(rcvDir, "tlsrpt.db");
+        await using var receiver = await DaemonProcess.StartAsync(_dns.ResolverEndpoint, _ca.ChildEnvironment, Path.Combine(rcvDir, "cache.db"),
+            $"tlsrpt:\n  database: {rcvDb}\n  receive_listen: [\"{_ip}:8443\"]\n  receive_certificate: {crt}\n  receive_key: {key}\n", _ct);
+
+        // Sender: the daemon collects; `tlsrpt send` (same database) reports.
+        int smtpPort = FreePort.Tcp();
+        await using var sink = new SmtpSink(IPAddress.Loopback, "relay.sender.test", TestCa.CreateSelfSigned("relay.sender.test"), port: smtpPort);
+        string sock = Path.Combine(_dir, "tlsrpt.sock"), db = Path.Combine(_dir, "sender-tlsrpt.db");
+        await using var daemon = await DaemonProcess.StartAsync(_dns.ResolverEndpoint, _ca.ChildEnvironment, Path.Combine(_dir, "cache.db"),
+            $"socket_permissions: \"0666\"\ntlsrpt:\n  database: {db}\n  collect_socket: {sock}\n", _ct);
+        Assert.True(await daemon.WaitForOutputAsync("Collecting TLS-RPT session results"), daemon.Output);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite, File.GetUnixFileMode(sock));
+        string sendConfig = Path.Combine(_dir, "send.yaml");
+        await File.WriteAllTextAsync(sendConfig, $"""
+            tlsrpt:
+              database: {db}
+              send:
+                enabled: true
+                organization_name: Sender Test Org
+                contact_info: mailto:postmaster@sender.test
+                submitter: mta.sender.test
+                mail_from: tlsrpt-noreply@sender.test
+                smtp_server: 127.0.0.1:{smtpPort}
+                allow_private_addresses: true
+            """, _ct);
+
+        using (var client = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified))
+        {
+            var to = new UnixDomainSocketEndPoint(sock);
+            void Send(string d) => client.SendTo(Encoding.UTF8.GetBytes(d), to);
+            for (int i = 0; i < 7; i++)
+                Send(Datagram("mail.rcv.test", "mailto:tlsrpt@rcv.test", "2", failed: false));
+            for (int i = 0; i < 3; i++)
+                Send(Datagram("mail.rcv.test", "mailto:tlsrpt@rcv.test", "2", failed: true));
+            for (int i = 0; i < 4; i++)
+                Send(Datagram("web.rcv.test", "https://reports.rcv.test:8443/v1/tlsrpt", "1", failed: i == 0));
+            Send("""{"dpv":"2","d":"x.test","policies":[]}""");
+        }
+        using var http = new HttpClient();
+        string metrics = "";
+        for (int i = 0; i < 100 && !metrics.Contains("portcullis_tlsrpt_datagrams_total{outcome=\"recorded\"} 14", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100, _ct);
+            metrics = await http.GetStringAsync($"http://127.0.0.1:{daemon.Port}/metrics", _ct);
+        }
+        Assert.Contains("portcullis_tlsrpt_datagrams_total{outcome=\"recorded\"} 14", metrics);
+        Assert.Contains("portcullis_tlsrpt_datagrams_total{outcome=\"invalid\"} 1", metrics);
+        Assert.Contains("portcullis_tlsrpt_outgoing_sessions_total{policy_type=\"sts\",result=\"failure\"} 3", metrics);
+        Assert.True(await daemon.WaitForOutputAsync("Ignored TLS-RPT datagram (1 so far): unsupported datagram protocol version"), daemon.Output);
+
+        var env = _ca.ChildEnvironment;
+        var send = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "send", "--day", "today", "--config", sendConfig, "--dns", _dns.ResolverEndpoint.ToString()], _ct);
+        Assert.True(send.ExitCode == 0, send.Stdout + send.Stderr);
+        Assert.Contains("2 report(s) generated, 2 delivered, 0 not delivered", send.Stdout);
+
+        // The mail: RFC 8460 §5.3 headers, subject, multipart/report with the gzip attachment.
+        var sinkMessage = Assert.Single(sink.Messages);
+        Assert.Equal(("tlsrpt@rcv.test", "tlsrpt-noreply@sender.test"), (sinkMessage.Recipient, sinkMessage.Sender));
+        var mail = await MimeMessage.LoadAsync(new MemoryStream(Encoding.ASCII.GetBytes(sinkMessage.Data)), _ct);
+        Assert.Equal("mail.rcv.test", mail.Headers["TLS-Report-Domain"]);
+        Assert.Equal("mta.sender.test", mail.Headers["TLS-Report-Submitter"]);
+        Assert.Equal("No", mail.Headers["TLS-Required"]);
+        Assert.Matches(@"^Report Domain: mail\.rcv\.test Submitter: mta\.sender\.test Report-ID: <\d{8}\.[0-9a-f]{12}@mta\.sender\.test>$", mail.Subject);
+        var report = Assert.IsType<MultipartReport>(mail.Body);
+        Assert.Equal("tlsrpt", report.ReportType);
+        var attachment = report.OfType<MimePart>().Single(p => p.ContentType.MimeType == "application/tlsrpt+gzip");
+        Assert.Matches(@"^mta\.sender\.test!mail\.rcv\.test!\d+!\d+!\d{8}\.[0-9a-f]{12}\.json\.gz$", attachment.FileName);
+
+        // Parsed back by the receiving Portcullis: the mail through `tlsrpt import`, the POST already stored.
+        string eml = Path.Combine(_dir, "report.eml");
+        await File.WriteAllTextAsync(eml, sinkMessage.Data, _ct);
+        string rcvConfig = Path.Combine(rcvDir, $"portcullis-{receiver.Port}.yaml");
+        var import = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "import", eml, "--config", rcvConfig], _ct);
+        Assert.True(import.ExitCode == 0, import.Stdout + import.Stderr);
+        Assert.Contains("stored: report", import.Stdout);
+        var summary = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "summary", "--config", rcvConfig], _ct);
+        var lines = summary.Stdout.Split('\n');
+        string today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(lines, l => l.StartsWith($"{today} mail.rcv.test", StringComparison.Ordinal) && l.Contains("sts", StringComparison.Ordinal)
+            && l.Contains("       7        3  certificate-expired 3 (192.0.2.10)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith($"{today} web.rcv.test", StringComparison.Ordinal) && l.Contains("tlsa", StringComparison.Ordinal)
+            && l.Contains("       3        1  certificate-expired 1 (192.0.2.10)", StringComparison.Ordinal));
+
+        // Bookkeeping: both deliveries sent; a second run sends nothing again.
+        var sent = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "sent", "--config", sendConfig], _ct);
+        Assert.Contains(sent.Stdout.Split('\n'), l => l.Contains("mail.rcv.test", StringComparison.Ordinal) && l.Contains("sent", StringComparison.Ordinal) && l.Contains("mailto:tlsrpt@rcv.test", StringComparison.Ordinal));
+        Assert.Contains(sent.Stdout.Split('\n'), l => l.Contains("web.rcv.test", StringComparison.Ordinal) && l.Contains("sent", StringComparison.Ordinal) && l.Contains("https://reports.rcv.test:8443/v1/tlsrpt", StringComparison.Ordinal));
+        var again = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "send", "--day", "today", "--config", sendConfig, "--dns", _dns.ResolverEndpoint.ToString()], _ct);
+        Assert.Contains("0 report(s) generated, 0 delivered", again.Stdout);
+        Assert.Single(sink.Messages);
+    }
+
+    [Fact]
+    public async Task An_unreachable_destination_is_kept_for_retry_and_reported()
+    {
+        string db = Path.Combine(_dir, "tlsrpt.db");
+        string sendConfig = Path.Combine(_dir, "send.yaml");
+        int closedPort = FreePort.Tcp();
+        await File.WriteAllTextAsync(sendConfig, $"""
+            tlsrpt:
+              database: {db}
+              send:
+                enabled: true
+                organization_name: Sender Test Org
+                contact_info: mailto:postmaster@sender.test
+                mail_from: tlsrpt-noreply@sender.test
+                smtp_server: 127.0.0.1:{closedPort}
+            """, _ct);
+        // The daemon is not needed to count: the store is shared, so write through a collector daemon.
+        string sock = Path.Combine(_dir, "c.sock");
+        await using (var daemon = await DaemonProcess.StartAsync(_dns.ResolverEndpoint, _ca.ChildEnvironment, Path.Combine(_dir, "cache.db"),
+            $"tlsrpt:\n  database: {db}\n  collect_socket: {sock}\n", _ct))
+        {
+            Assert.True(await daemon.WaitForOutputAsync("Collecting TLS-RPT session results"), daemon.Output);
+            using var client = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            client.SendTo(Encoding.UTF8.GetBytes(Datagram("down.rcv.test", "mailto:r@down.rcv.test", "2", failed: false)), new UnixDomainSocketEndPoint(sock));
+            Assert.Equal(0, await daemon.StopAsync(_ct)); // a clean stop writes what was received
+        }
+        var send = await DaemonProcess.RunCliAsync(_ca.ChildEnvironment, ["tlsrpt", "send", "--day", "today", "--config", sendConfig], _ct);
+        Assert.Equal(1, send.ExitCode);
+        Assert.Contains("1 report(s) generated, 0 delivered, 1 not delivered", send.Stdout);
+        Assert.Contains("(retry at ", send.Stdout);
+        var sent = await DaemonProcess.RunCliAsync(_ca.ChildEnvironment, ["tlsrpt", "sent", "--config", sendConfig], _ct);
+        Assert.Contains(sent.Stdout.Split('\n'), l => l.Contains("down.rcv.test", StringComparison.Ordinal) && l.Contains("pending", StringComparison.Ordinal)
+            && l.Contains("Connection refused", StringComparison.OrdinalIgnoreCase));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _dns.DisposeAsync();
+        _ca.Dispose();
+        Directory.Delete(_dir, true);
+    }
+}
