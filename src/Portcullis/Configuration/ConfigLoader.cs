@@ -111,6 +111,10 @@ public static partial class ConfigLoader
         if (c.Tlsrpt.CollectSocket.Length > 0 && !Path.IsPathRooted(c.Tlsrpt.CollectSocket))
             throw new ConfigException($"tlsrpt.collect_socket: '{c.Tlsrpt.CollectSocket}' must be an absolute path");
         ValidateSend(c.Tlsrpt.Send);
+        if (c.Tlsrpt.Store is not ("sqlite" or "postgres"))
+            throw new ConfigException($"tlsrpt.store: '{c.Tlsrpt.Store}' is not sqlite or postgres");
+        if (c.Tlsrpt.Store == "postgres" && c.Tlsrpt.Postgres.Length == 0 && c.Cache.Postgres.Length == 0)
+            throw new ConfigException("tlsrpt.postgres: required with tlsrpt.store postgres (an Npgsql connection string), or set cache.postgres");
         foreach (string l in c.Publish.Listen)
         {
             if (ParseListen(l).Tcp is null)

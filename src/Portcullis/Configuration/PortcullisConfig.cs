@@ -143,8 +143,12 @@ public sealed class TlsRptConfig
     public string NoPolicyLevel { get; set; } = "dane";
     /// <summary>Send <c>policy_failure=</c> when a policy exists but cannot be fetched (see README).</summary>
     public bool ReportPolicyFailures { get; set; }
-    /// <summary>SQLite file for received TLS-RPT reports; empty: DATA_DIR/tlsrpt.db.</summary>
+    /// <summary>SQLite file for received TLS-RPT reports and this server's session counts; empty: DATA_DIR/tlsrpt.db.</summary>
     public string Database { get; set; } = "";
+    /// <summary>Where received reports are kept: sqlite (the database file) or postgres.</summary>
+    public string Store { get; set; } = "sqlite";
+    /// <summary>Npgsql connection string with store postgres; empty: cache.postgres. Table PREFIX_tlsrpt_reports.</summary>
+    public string Postgres { get; set; } = "";
     /// <summary>Listeners (HOST:PORT) accepting reports by POST (your rua=https://… endpoint); empty: off.</summary>
     public List<string> ReceiveListen { get; set; } = [];
     /// <summary>PEM certificate and key for those listeners; empty: plain HTTP (behind a TLS proxy).</summary>

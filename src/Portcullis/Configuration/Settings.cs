@@ -109,6 +109,11 @@ public sealed record Settings(PortcullisConfig Config)
         _ => Cache.SqlitePolicyStore.Open(CachePath, log),
     };
 
+    /// <summary>Where received TLS-RPT reports are kept: SQLite (default) or PostgreSQL.</summary>
+    public TlsRpt.IReportStore OpenReportStore() => Config.Tlsrpt.Store == "postgres"
+        ? new TlsRpt.PostgresReportStore(Config.Tlsrpt.Postgres.Length > 0 ? Config.Tlsrpt.Postgres : Config.Cache.Postgres, Config.Cache.KeyPrefix)
+        : new TlsRpt.ReportStore(TlsRptDatabase);
+
     /// <summary>Who our outgoing TLS-RPT reports say they are from.</summary>
     public Core.TlsRpt.Sending.ReporterIdentity Reporter => new(Config.Tlsrpt.Send.OrganizationName, Config.Tlsrpt.Send.ContactInfo,
         Config.Tlsrpt.Send.Submitter.Length > 0 ? Config.Tlsrpt.Send.Submitter : System.Net.Dns.GetHostName().ToLowerInvariant());

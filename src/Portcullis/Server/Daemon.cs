@@ -91,7 +91,7 @@ public static class Daemon
         if (config.Tlsrpt.ReceiveListen.Count > 0)
         {
             app.MapPost("/{**path}", TlsRpt.ReportEndpoint.HandleAsync).RequireHost(Ports(config.Tlsrpt.ReceiveListen));
-            app.MapGet("/", (TlsRpt.ReportStore store, TimeProvider time) =>
+            app.MapGet("/", (TlsRpt.IReportStore store, TimeProvider time) =>
             {
                 var since = time.GetUtcNow().AddDays(-30);
                 return Results.Content(TlsRpt.ReportPage.Render(Core.TlsRpt.TlsRptSummary.Build(store.Since(since), null), since),
@@ -168,8 +168,8 @@ public static class Daemon
         services.AddSingleton<PolicyResolver>();
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
-        services.AddSingleton(_ => new TlsRpt.ReportStore(settings.TlsRptDatabase));
-        services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<TlsRpt.ReportStore>(),
+        services.AddSingleton(_ => settings.OpenReportStore());
+        services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<TlsRpt.IReportStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>()));
         services.AddSingleton(_ => new TlsRpt.Sending.SessionStore(settings.TlsRptDatabase));
         if (settings.Config.Tlsrpt.CollectSocket.Length > 0)

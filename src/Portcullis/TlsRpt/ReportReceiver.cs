@@ -6,7 +6,7 @@ namespace Portcullis.TlsRpt;
 public enum ReceiveOutcome { Stored, Duplicate, Invalid }
 
 /// <summary>Decode, validate, store: shared by the HTTPS endpoint and the mail import.</summary>
-public sealed class ReportReceiver(ReportStore store, TimeProvider time, Observability.PortcullisMetrics? metrics = null)
+public sealed class ReportReceiver(IReportStore store, TimeProvider time, Observability.PortcullisMetrics? metrics = null)
 {
     public (ReceiveOutcome Outcome, string Detail) Receive(byte[] body)
     {

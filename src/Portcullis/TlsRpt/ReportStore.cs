@@ -3,8 +3,18 @@ using Portcullis.Core.TlsRpt;
 
 namespace Portcullis.TlsRpt;
 
-/// <summary>Received TLS-RPT reports in SQLite, deduplicated by report-id (senders retry).</summary>
-public sealed class ReportStore : IDisposable
+/// <summary>Received TLS-RPT reports, deduplicated by report-id (senders retry).</summary>
+public interface IReportStore : IDisposable
+{
+    /// <returns>False when a report with this id was already stored.</returns>
+    bool Add(TlsRptReport report, string json, DateTimeOffset received);
+
+    /// <summary>Reports whose date range ends at or after <paramref name="since"/>, oldest first.</summary>
+    IReadOnlyList<TlsRptReport> Since(DateTimeOffset since);
+}
+
+/// <summary>Received TLS-RPT reports in SQLite (the default).</summary>
+public sealed class ReportStore : IReportStore
 {
     private readonly SqliteConnection _db;
     private readonly Lock _lock = new();
@@ -28,7 +38,6 @@ public sealed class ReportStore : IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    /// <returns>False when a report with this id was already stored.</returns>
     public bool Add(TlsRptReport report, string json, DateTimeOffset received)
     {
         lock (_lock)

@@ -9,7 +9,7 @@ public static class TlsRptCommand
 {
     public static int Import(Settings s, IReadOnlyList<string> paths, TextWriter o)
     {
-        using var store = new ReportStore(s.TlsRptDatabase);
+        using var store = s.OpenReportStore();
         var receiver = new ReportReceiver(store, TimeProvider.System);
         int invalid = 0;
         foreach (string path in paths)
@@ -34,7 +34,7 @@ public static class TlsRptCommand
     {
         var from = since is null ? DateTimeOffset.UtcNow.AddDays(-30)
             : DateTimeOffset.ParseExact(since, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        using var store = new ReportStore(s.TlsRptDatabase);
+        using var store = s.OpenReportStore();
         var rows = TlsRptSummary.Build(store.Since(from), domain?.TrimEnd('.').ToLowerInvariant());
         o.WriteLine($"{"DAY",-10} {"POLICY DOMAIN",-30} {"TYPE",-15} {"OK",8} {"FAILED",8}  FAILURES (sending MTA IPs)");
         foreach (var r in rows)

@@ -104,4 +104,38 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
         Assert.True(await daemon.WaitForOutputAsync("Cache store unavailable"), daemon.Output);
         Assert.Single(daemon.Output.Split('\n'), l => l.Contains("Cache store unavailable", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Received_tlsrpt_reports_can_live_in_postgres_shared_by_two_receivers()
+    {
+        string prefix = "r" + Guid.NewGuid().ToString("N")[..6];
+        // Receivers on their own loopback addresses, so they cannot collide with the daemons' free ports.
+        string net = $"127.12.{Random.Shared.Next(1, 250)}";
+        string portA = $"{net}.1:8443", portB = $"{net}.2:8443";
+        string Yaml(string listen) => $"cache:\n  key_prefix: {prefix}\ntlsrpt:\n  store: postgres\n  postgres: \"{_postgres.ConnectionString}\"\n  receive_listen: [\"{listen}\"]\n";
+        await using var a = await world.StartDaemonAsync("pg-rpt-a.db", Yaml(portA));
+        await using var b = await world.StartDaemonAsync("pg-rpt-b.db", Yaml(portB));
+        string day = DateTime.UtcNow.AddDays(-2).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        string report = $$"""
+            {"organization-name":"Sender PG","date-range":{"start-datetime":"{{day}}T00:00:00Z","end-datetime":"{{day}}T23:59:59Z"},
+             "contact-info":"tlsrpt@sender.example","report-id":"pg-1",
+             "policies":[{"policy":{"policy-type":"tlsa","policy-domain":"pg.example","policy-string":["3 1 1 AB"]},
+                          "summary":{"total-successful-session-count":12,"total-failure-session-count":1},
+                          "failure-details":[{"result-type":"tlsa-invalid","sending-mta-ip":"192.0.2.9","failed-session-count":1}]}]}
+            """;
+        using var http = new HttpClient();
+        async Task<System.Net.HttpStatusCode> Post(string port)
+        {
+            using var content = new StringContent(report, System.Text.Encoding.UTF8);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/tlsrpt+json");
+            return (await http.PostAsync($"http://{port}/tlsrpt", content, _ct)).StatusCode;
+        }
+        Assert.Equal(System.Net.HttpStatusCode.Created, await Post(portA));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await Post(portB)); // the other receiver already has it
+        using var store = new Portcullis.TlsRpt.PostgresReportStore(_postgres.ConnectionString, prefix);
+        var stored = Assert.Single(store.Since(DateTimeOffset.UtcNow.AddDays(-10)));
+        Assert.Equal(("pg-1", 12L, 1L), (stored.ReportId, stored.Policies[0].Successful, stored.Policies[0].Failed));
+        string page = await http.GetStringAsync($"http://{portB}/", _ct);
+        Assert.Contains("pg.example", page);
+    }
 }
