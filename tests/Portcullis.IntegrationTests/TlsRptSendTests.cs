@@ -14,7 +14,7 @@ namespace Portcullis.IntegrationTests;
 /// an SMTP server (a sink on loopback) and POSTed over HTTPS to a second Portcullis's report endpoint,
 /// then parsed back by that receiver's own import and summary.
 /// </summary>
-public sealed class TlsRptSendTests : IAsyncLifetime
+public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-tlsrpt-send-").FullName;
     private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
@@ -95,6 +95,7 @@ public sealed class TlsRptSendTests : IAsyncLifetime
 
         var env = _ca.ChildEnvironment;
         var send = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "send", "--day", "today", "--config", sendConfig, "--dns", _dns.ResolverEndpoint.ToString()], _ct);
+        output.WriteLine("$ portcullis tlsrpt send --day today\n" + send.Stdout);
         Assert.True(send.ExitCode == 0, send.Stdout + send.Stderr);
         Assert.Contains("2 report(s) generated, 2 delivered, 0 not delivered", send.Stdout);
 
@@ -128,6 +129,7 @@ public sealed class TlsRptSendTests : IAsyncLifetime
 
         // Bookkeeping: both deliveries sent; a second run sends nothing again.
         var sent = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "sent", "--config", sendConfig], _ct);
+        output.WriteLine("$ portcullis tlsrpt sent\n" + sent.Stdout);
         Assert.Contains(sent.Stdout.Split('\n'), l => l.Contains("mail.rcv.test", StringComparison.Ordinal) && l.Contains("sent", StringComparison.Ordinal) && l.Contains("mailto:tlsrpt@rcv.test", StringComparison.Ordinal));
         Assert.Contains(sent.Stdout.Split('\n'), l => l.Contains("web.rcv.test", StringComparison.Ordinal) && l.Contains("sent", StringComparison.Ordinal) && l.Contains("https://reports.rcv.test:8443/v1/tlsrpt", StringComparison.Ordinal));
         var again = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "send", "--day", "today", "--config", sendConfig, "--dns", _dns.ResolverEndpoint.ToString()], _ct);
