@@ -37,6 +37,33 @@ public sealed class TlsRptParserTests
                       "failure-details":[{"result-type":"starttls-not-supported","failed-session-count":1}]}]}
         """;
 
+    // DANE report: tlsa policy strings, receiving-mx-helo, failure-reason-code, milliseconds in the
+    // date range, unknown fields (ignored), and a mailto: contact.
+    public const string Dane = """
+        {"organization-name":"Mail Provider B.V.","date-range":{"start-datetime":"2026-11-21T00:00:00.000Z","end-datetime":"2026-11-21T23:59:59.999Z"},
+         "contact-info":"mailto:tlsrpt-noreply@provider.example","report-id":"<20261121.dane@provider.example>","x-provider-build":"7.1",
+         "policies":[{"policy":{"policy-type":"tlsa","policy-string":["3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6","2 1 1 8D02536C887482BC34FF54E41D2BA659BF85B341A0A20AFADB5813DCFBCF286D"],
+                      "policy-domain":"dane.example","mx-host":["mx1.dane.example","mx2.dane.example"]},
+                      "summary":{"total-successful-session-count":812,"total-failure-session-count":2},
+                      "failure-details":[{"result-type":"tlsa-invalid","sending-mta-ip":"203.0.113.9","receiving-mx-hostname":"mx2.dane.example",
+                        "receiving-mx-helo":"mx2.dane.example","receiving-ip":"198.51.100.20","failed-session-count":2,"failure-reason-code":"no TLSA record matched"}]}]}
+        """;
+
+    [Fact]
+    public void Dane_report_with_helo_reason_code_and_unknown_fields()
+    {
+        var (r, e) = TlsRptParser.Parse(Encoding.UTF8.GetBytes(Dane));
+        Assert.Null(e);
+        Assert.Equal(new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero), r!.Start);
+        var p = Assert.Single(r.Policies);
+        Assert.Equal(("tlsa", "dane.example", 812L, 2L), (p.PolicyType, p.PolicyDomain, p.Successful, p.Failed));
+        Assert.Equal(2, p.PolicyStrings.Count);
+        Assert.Equal(["mx1.dane.example", "mx2.dane.example"], p.MxHosts);
+        var f = Assert.Single(p.Failures);
+        Assert.Equal(("tlsa-invalid", "203.0.113.9", "198.51.100.20", 2L, "no TLSA record matched"),
+            (f.ResultType, f.SendingMtaIp, f.ReceivingIp, f.FailedSessions, f.FailureReasonCode));
+    }
+
     [Fact]
     public void Rfc_example_parses_completely()
     {
