@@ -188,6 +188,55 @@ public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world) : IClassFixtur
     }
 
     [Fact]
+    public async Task Kill_9_in_the_middle_of_a_burst_of_writes_keeps_the_cache_usable_and_no_answer_weaker()
+    {
+        string db = Path.Combine(world.Dir, "burst.db");
+        await using (var daemon = await world.StartDaemonAsync("burst.db"))
+        {
+            await using (var c = await daemon.ConnectAsync(_ct))
+                Assert.Equal(Secure("burst"), await c.QueryAsync("QUERY", $"burst.{Z}", _ct));
+            // 16 clients resolving new domains: every answer is a cache write. Kill -9 while they run.
+            using var stop = new CancellationTokenSource();
+            int answered = 0;
+            var load = Enumerable.Range(0, 16).Select(async n =>
+            {
+                await using var c = await daemon.ConnectAsync(_ct);
+                for (int i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    try
+                    {
+                        await c.QueryAsync("QUERY", $"w{n}-{i}.burst-nx.{Z}", stop.Token);
+                        Interlocked.Increment(ref answered);
+                    }
+                    catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Net.Sockets.SocketException)
+                    {
+                        return;
+                    }
+                }
+            }).ToList();
+            while (Volatile.Read(ref answered) < 200)
+                await Task.Delay(20, _ct);
+            await daemon.KillHardAsync();
+            await stop.CancelAsync();
+            await Task.WhenAll(load);
+        }
+        // The policy host is gone now: only the cache can give the secure answer.
+        world.Host.Set($"mta-sts.burst.{Z}", HostBehavior.Text(500, "gone\n"));
+        await using (var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            await check.OpenAsync(_ct);
+            using var cmd = check.CreateCommand();
+            cmd.CommandText = "PRAGMA integrity_check";
+            Assert.Equal("ok", (string?)await cmd.ExecuteScalarAsync(_ct));
+        }
+        await using var restarted = await world.StartDaemonAsync("burst.db");
+        await using (var c = await restarted.ConnectAsync(_ct))
+            Assert.Equal(Secure("burst"), await c.QueryAsync("QUERY", $"burst.{Z}", _ct));
+        Assert.DoesNotContain("corrupt", restarted.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.Single(world.Host.RequestsFor($"mta-sts.burst.{Z}"));
+    }
+
+    [Fact]
     public async Task Policy_failures_are_reported_to_tlsrpt_postfix_only_when_enabled()
     {
         await using var daemon = await world.StartDaemonAsync("failures.db",

@@ -72,6 +72,7 @@ public sealed class MtaStsWorldFixture : IAsyncLifetime
         yield return ("single", [sts], HostBehavior.SlowDrip(Policy("single"), TimeSpan.FromMilliseconds(20)));
         yield return ("persist", [sts], HostBehavior.Policy(Policy("persist")));
         yield return ("killed", [sts], HostBehavior.Policy(Policy("killed")));
+        yield return ("burst", [sts], HostBehavior.Policy(Policy("burst")));
     }
 
     public static string Policy(string name, string mode = "enforce") =>
