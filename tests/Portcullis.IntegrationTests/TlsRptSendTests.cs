@@ -33,6 +33,25 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         ? $$"""{"d": "{{domain}}","pr": "v=TLSRPTv1; rua={{rua}}","policies":[{"policy-type":{{policy}},"policy-domain": "{{domain}}","policy-string":["version: STSv1","mode: enforce","mx: mx.{{domain}}","max_age: 86400"],"mx-host":["mx.{{domain}}"],"failure-details":[{"c":204,"s": "192.0.2.10","n": "mx.{{domain}}","h": "mx.{{domain}}","r": "198.51.100.25","a": "certificate has expired","f": "X509_V_ERR_CERT_HAS_EXPIRED"}],"t":1,"f":1}]}"""
         : $$"""{"d": "{{domain}}","pr": "v=TLSRPTv1; rua={{rua}}","policies":[{"policy-type":{{policy}},"policy-domain": "{{domain}}","policy-string":["version: STSv1","mode: enforce","mx: mx.{{domain}}","max_age: 86400"],"mx-host":["mx.{{domain}}"],"t":0,"f":0}]}""";
 
+    /// <summary>The `tlsrpt send` configuration: same database as the collecting daemon, relay on loopback.</summary>
+    private async Task<string> SendConfigAsync(string db, int smtpPort)
+    {
+        string path = Path.Combine(_dir, "send.yaml");
+        await File.WriteAllTextAsync(path, $"""
+            tlsrpt:
+              database: {db}
+              send:
+                enabled: true
+                organization_name: Sender Test Org
+                contact_info: mailto:postmaster@sender.test
+                submitter: mta.sender.test
+                mail_from: tlsrpt-noreply@sender.test
+                smtp_server: 127.0.0.1:{smtpPort}
+                allow_private_addresses: true
+            """, _ct);
+        return path;
+    }
+
     [Fact]
     public async Task Datagrams_become_reports_delivered_by_mail_and_https_and_parsed_back()
     {
@@ -55,19 +74,7 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(await daemon.WaitForOutputAsync("Collecting TLS-RPT session results"), daemon.Output);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
             | UnixFileMode.OtherRead | UnixFileMode.OtherWrite, File.GetUnixFileMode(sock));
-        string sendConfig = Path.Combine(_dir, "send.yaml");
-        await File.WriteAllTextAsync(sendConfig, $"""
-            tlsrpt:
-              database: {db}
-              send:
-                enabled: true
-                organization_name: Sender Test Org
-                contact_info: mailto:postmaster@sender.test
-                submitter: mta.sender.test
-                mail_from: tlsrpt-noreply@sender.test
-                smtp_server: 127.0.0.1:{smtpPort}
-                allow_private_addresses: true
-            """, _ct);
+        string sendConfig = await SendConfigAsync(db, smtpPort);
 
         using (var client = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified))
         {
@@ -141,19 +148,8 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task An_unreachable_destination_is_kept_for_retry_and_reported()
     {
         string db = Path.Combine(_dir, "tlsrpt.db");
-        string sendConfig = Path.Combine(_dir, "send.yaml");
-        int closedPort = FreePort.Tcp();
-        await File.WriteAllTextAsync(sendConfig, $"""
-            tlsrpt:
-              database: {db}
-              send:
-                enabled: true
-                organization_name: Sender Test Org
-                contact_info: mailto:postmaster@sender.test
-                mail_from: tlsrpt-noreply@sender.test
-                smtp_server: 127.0.0.1:{closedPort}
-            """, _ct);
-        // The daemon is not needed to count: the store is shared, so write through a collector daemon.
+        string sendConfig = await SendConfigAsync(db, FreePort.Tcp()); // nothing listens there
+        // Count through a collector daemon, then report with the CLI on the same database.
         string sock = Path.Combine(_dir, "c.sock");
         await using (var daemon = await DaemonProcess.StartAsync(_dns.ResolverEndpoint, _ca.ChildEnvironment, Path.Combine(_dir, "cache.db"),
             $"tlsrpt:\n  database: {db}\n  collect_socket: {sock}\n", _ct))

@@ -73,29 +73,27 @@ public sealed class SessionStore : IDisposable
 
     private void RecordAll(IReadOnlyList<(DateOnly Day, SessionEvent Event)> batch)
     {
+        foreach (var (day, e) in batch)
         {
-            foreach (var (day, e) in batch)
+            string d = Day(day);
+            if (e.PolicyRecord.Length > 0)
             {
-                string d = Day(day);
-                if (e.PolicyRecord.Length > 0)
-                {
-                    Exec("INSERT INTO tlsrpt_out_records VALUES ($d, $dom, $r) ON CONFLICT DO UPDATE SET record = excluded.record",
-                        ("$d", d), ("$dom", e.Domain), ("$r", e.PolicyRecord));
-                }
-                foreach (var p in e.Policies)
+                Exec("INSERT INTO tlsrpt_out_records VALUES ($d, $dom, $r) ON CONFLICT DO UPDATE SET record = excluded.record",
+                    ("$d", d), ("$dom", e.Domain), ("$r", e.PolicyRecord));
+            }
+            foreach (var p in e.Policies)
+            {
+                Exec("""
+                    INSERT INTO tlsrpt_out_policies VALUES ($d, $dom, $k, $j, $ok, $fail)
+                    ON CONFLICT DO UPDATE SET successful = successful + excluded.successful, failed = failed + excluded.failed
+                    """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$j", JsonSerializer.Serialize(p with { Failures = [] }, Json)),
+                    ("$ok", p.Failed ? 0 : 1), ("$fail", p.Failed ? 1 : 0));
+                foreach (var f in p.Failures)
                 {
                     Exec("""
-                        INSERT INTO tlsrpt_out_policies VALUES ($d, $dom, $k, $j, $ok, $fail)
-                        ON CONFLICT DO UPDATE SET successful = successful + excluded.successful, failed = failed + excluded.failed
-                        """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$j", JsonSerializer.Serialize(p with { Failures = [] }, Json)),
-                        ("$ok", p.Failed ? 0 : 1), ("$fail", p.Failed ? 1 : 0));
-                    foreach (var f in p.Failures)
-                    {
-                        Exec("""
-                            INSERT INTO tlsrpt_out_failures VALUES ($d, $dom, $k, $fk, $fj, 1)
-                            ON CONFLICT DO UPDATE SET sessions = sessions + 1
-                            """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$fk", f.Key), ("$fj", JsonSerializer.Serialize(f, Json)));
-                    }
+                        INSERT INTO tlsrpt_out_failures VALUES ($d, $dom, $k, $fk, $fj, 1)
+                        ON CONFLICT DO UPDATE SET sessions = sessions + 1
+                        """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$fk", f.Key), ("$fj", JsonSerializer.Serialize(f, Json)));
                 }
             }
         }
@@ -158,19 +156,17 @@ public sealed class SessionStore : IDisposable
     private bool AddReport(SqliteTransaction tx, DateOnly day, string domain, string reportId, string json,
         IReadOnlyList<ReportDestination> destinations, string? note, DateTimeOffset now)
     {
+        int n = Exec("INSERT OR IGNORE INTO tlsrpt_out_reports VALUES ($d, $dom, $id, $j, $t, $n)",
+            ("$d", Day(day)), ("$dom", domain), ("$id", reportId), ("$j", json), ("$t", now.ToUnixTimeSeconds()), ("$n", note));
+        if (n == 0)
+            return false;
+        foreach (var dest in destinations)
         {
-            int n = Exec("INSERT OR IGNORE INTO tlsrpt_out_reports VALUES ($d, $dom, $id, $j, $t, $n)",
-                ("$d", Day(day)), ("$dom", domain), ("$id", reportId), ("$j", json), ("$t", now.ToUnixTimeSeconds()), ("$n", note));
-            if (n == 0)
-                return false;
-            foreach (var dest in destinations)
-            {
-                Exec("INSERT OR IGNORE INTO tlsrpt_out_deliveries (report_id, destination, status, next_attempt_utc) VALUES ($id, $dest, 'pending', $t)",
-                    ("$id", reportId), ("$dest", dest.ToString()), ("$t", now.ToUnixTimeSeconds()));
-            }
-            tx.Commit();
-            return true;
+            Exec("INSERT OR IGNORE INTO tlsrpt_out_deliveries (report_id, destination, status, next_attempt_utc) VALUES ($id, $dest, 'pending', $t)",
+                ("$id", reportId), ("$dest", dest.ToString()), ("$t", now.ToUnixTimeSeconds()));
         }
+        tx.Commit();
+        return true;
     }
 
     public IReadOnlyList<PendingDelivery> DueDeliveries(DateTimeOffset now)
