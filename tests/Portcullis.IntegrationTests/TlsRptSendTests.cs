@@ -145,6 +145,46 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_daemon_reports_a_finished_day_by_itself()
+    {
+        // Yesterday's sessions, counted as the collector would have (same store code, same file).
+        string db = Path.Combine(_dir, "daemon-tlsrpt.db");
+        var yesterday = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-1);
+        using (var store = new Portcullis.TlsRpt.Sending.SessionStore(db))
+        {
+            var e = Portcullis.Core.TlsRpt.Sending.DatagramParser.Parse(
+                Encoding.UTF8.GetBytes(Datagram("late.rcv.test", "mailto:tlsrpt@late.rcv.test", "2", failed: true))).Event!;
+            store.Record([(yesterday, e), (yesterday, e)]);
+        }
+        int smtpPort = FreePort.Tcp();
+        await using var sink = new SmtpSink(IPAddress.Loopback, "relay.sender.test", TestCa.CreateSelfSigned("relay.sender.test"), port: smtpPort);
+        await using var daemon = await DaemonProcess.StartAsync(_dns.ResolverEndpoint, _ca.ChildEnvironment, Path.Combine(_dir, "cache.db"), $"""
+            tlsrpt:
+              database: {db}
+              send:
+                enabled: true
+                organization_name: Sender Test Org
+                contact_info: mailto:postmaster@sender.test
+                mail_from: tlsrpt-noreply@sender.test
+                smtp_server: 127.0.0.1:{smtpPort}
+                send_after: 0
+                spread: 0
+            """, _ct);
+        Assert.True(await daemon.WaitForOutputAsync("delivered", TimeSpan.FromSeconds(30)), daemon.Output);
+        var message = Assert.Single(sink.Messages);
+        Assert.Equal("tlsrpt@late.rcv.test", message.Recipient);
+        var mail = await MimeMessage.LoadAsync(new MemoryStream(Encoding.ASCII.GetBytes(message.Data)), _ct);
+        var part = Assert.IsType<MultipartReport>(mail.Body).OfType<MimePart>().Single(p => p.ContentType.MimeType == "application/tlsrpt+gzip");
+        using var gz = new MemoryStream();
+        await part.Content!.DecodeToAsync(gz, _ct);
+        using var unzip = new System.IO.Compression.GZipStream(new MemoryStream(gz.ToArray()), System.IO.Compression.CompressionMode.Decompress);
+        var report = Portcullis.Core.TlsRpt.TlsRptParser.Parse(Encoding.UTF8.GetBytes(await new StreamReader(unzip).ReadToEndAsync(_ct))).Report!;
+        Assert.Equal(new DateTimeOffset(yesterday.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), report.Start);
+        Assert.Equal(("sts", 0L, 2L), (report.Policies[0].PolicyType, report.Policies[0].Successful, report.Policies[0].Failed));
+        Assert.Equal(("certificate-expired", 2L), (report.Policies[0].Failures[0].ResultType, report.Policies[0].Failures[0].FailedSessions));
+    }
+
+    [Fact]
     public async Task An_unreachable_destination_is_kept_for_retry_and_reported()
     {
         string db = Path.Combine(_dir, "tlsrpt.db");
