@@ -20,6 +20,18 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
     private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
     private readonly IPAddress _ip = IPAddress.Parse($"127.11.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}");
     private readonly TestCa _ca = TestCa.Create();
+    private readonly System.Security.Cryptography.RSA _dkim = System.Security.Cryptography.RSA.Create(2048);
+
+    /// <summary>Answers the DKIM key query for rpt._domainkey.sender.test with the test key.</summary>
+    private sealed class DkimKey(System.Security.Cryptography.RSA rsa) : MimeKit.Cryptography.DkimPublicKeyLocatorBase
+    {
+        public override Org.BouncyCastle.Crypto.AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken ct = default) =>
+            (domain, selector) == ("sender.test", "rpt") ? GetPublicKey("v=DKIM1; k=rsa; p=" + Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()))
+                : throw new InvalidOperationException($"no DKIM key {selector}._domainkey.{domain}");
+
+        public override Task<Org.BouncyCastle.Crypto.AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken ct = default) =>
+            Task.FromResult(LocatePublicKey(methods, domain, selector, ct));
+    }
     private DnsWorld _dns = null!;
 
     public async Task InitializeAsync()
@@ -37,6 +49,8 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
     private async Task<string> SendConfigAsync(string db, int smtpPort)
     {
         string path = Path.Combine(_dir, "send.yaml");
+        string dkim = Path.Combine(_dir, "dkim.pem");
+        await File.WriteAllTextAsync(dkim, _dkim.ExportPkcs8PrivateKeyPem(), _ct);
         await File.WriteAllTextAsync(path, $"""
             tlsrpt:
               database: {db}
@@ -48,6 +62,8 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
                 mail_from: tlsrpt-noreply@sender.test
                 smtp_server: 127.0.0.1:{smtpPort}
                 allow_private_addresses: true
+                dkim_key_file: {dkim}
+                dkim_selector: rpt
             """, _ct);
         return path;
     }
@@ -113,6 +129,8 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal("mail.rcv.test", mail.Headers["TLS-Report-Domain"]);
         Assert.Equal("mta.sender.test", mail.Headers["TLS-Report-Submitter"]);
         Assert.Equal("No", mail.Headers["TLS-Required"]);
+        var signature = mail.Headers.Single(h => h.Id == HeaderId.DkimSignature);
+        Assert.True(await new MimeKit.Cryptography.DkimVerifier(new DkimKey(_dkim)).VerifyAsync(mail, signature, _ct), signature.Value);
         Assert.Matches(@"^Report Domain: mail\.rcv\.test Submitter: mta\.sender\.test Report-ID: <\d{8}\.[0-9a-f]{12}@mta\.sender\.test>$", mail.Subject);
         var report = Assert.IsType<MultipartReport>(mail.Body);
         Assert.Equal("tlsrpt", report.ReportType);
@@ -212,6 +230,7 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         await _dns.DisposeAsync();
         _ca.Dispose();
+        _dkim.Dispose();
         Directory.Delete(_dir, true);
     }
 }

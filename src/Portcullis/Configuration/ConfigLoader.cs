@@ -178,6 +178,8 @@ public static partial class ConfigLoader
             throw new ConfigException("tlsrpt.send.send_after and spread: must not be negative");
         Positive("tlsrpt.send.retry_for", s.RetryFor);
         Positive("tlsrpt.send.retention_days", s.RetentionDays);
+        if (s.DkimKeyFile.Length > 0 && (s.DkimSelector.Length == 0 || !File.Exists(s.DkimKeyFile)))
+            throw new ConfigException($"tlsrpt.send.dkim_key_file: '{s.DkimKeyFile}' must exist, and dkim_selector is required with it");
         if (!s.Enabled)
             return;
         if (s.OrganizationName.Length == 0)

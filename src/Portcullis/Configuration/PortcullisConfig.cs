@@ -179,6 +179,10 @@ public sealed class TlsRptSendConfig
     public string SmtpUsername { get; set; } = "";
     /// <summary>File holding the SMTP password (kept out of the config file).</summary>
     public string SmtpPasswordFile { get; set; } = "";
+    /// <summary>DKIM-sign report mails here (PEM RSA key, d= domain, s= selector); empty key: the relay signs.</summary>
+    public string DkimKeyFile { get; set; } = "";
+    public string DkimDomain { get; set; } = "";
+    public string DkimSelector { get; set; } = "";
     /// <summary>Seconds after 00:00 UTC before the previous day's reports go out, and the window over
     /// which domains are spread (a stable offset per domain).</summary>
     public int SendAfter { get; set; } = 900;

@@ -129,7 +129,11 @@ public sealed record Settings(PortcullisConfig Config)
             var s = Config.Tlsrpt.Send;
             ConfigLoader.TryHostPort(s.SmtpServer, out string host, out int port);
             string password = s.SmtpPasswordFile.Length > 0 ? File.ReadAllText(s.SmtpPasswordFile).Trim() : "";
-            return new(host, port, s.SmtpTls, s.SmtpUsername, password, s.MailFrom, TimeSpan.FromSeconds(60));
+            string dkimDomain = s.DkimDomain.Length > 0 ? s.DkimDomain : s.MailFrom[(s.MailFrom.LastIndexOf('@') + 1)..];
+            return new(host, port, s.SmtpTls, s.SmtpUsername, password, s.MailFrom, TimeSpan.FromSeconds(60))
+            {
+                Dkim = s.DkimKeyFile.Length > 0 ? new TlsRpt.Sending.DkimOptions(s.DkimKeyFile, dkimDomain, s.DkimSelector) : null,
+            };
         }
     }
 

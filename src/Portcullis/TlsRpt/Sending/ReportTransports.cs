@@ -31,7 +31,14 @@ public interface IReportTransport
     Task<DeliveryResult> DeliverAsync(OutgoingReport report, ReportDestination to, CancellationToken ct);
 }
 
-public sealed record SmtpOptions(string Host, int Port, string Tls, string Username, string Password, string MailFrom, TimeSpan Timeout);
+public sealed record SmtpOptions(string Host, int Port, string Tls, string Username, string Password, string MailFrom, TimeSpan Timeout)
+{
+    /// <summary>DKIM signing of report mails (RFC 8460 §5.3 requires a DKIM signature); null: the relay signs.</summary>
+    public DkimOptions? Dkim { get; init; }
+}
+
+/// <summary>A PEM RSA private key file, the signing domain (d=) and selector (s=).</summary>
+public sealed record DkimOptions(string KeyFile, string Domain, string Selector);
 
 /// <summary>
 /// rua=mailto: (RFC 8460 §5.3): a multipart/report; report-type="tlsrpt" message with the gzip
@@ -41,6 +48,18 @@ public sealed record SmtpOptions(string Host, int Port, string Tls, string Usern
 /// </summary>
 public sealed class MailReportTransport(SmtpOptions options, TimeProvider time) : IReportTransport
 {
+    // Relaxed canonicalisation survives relays that re-fold headers or change trailing whitespace.
+    private readonly MimeKit.Cryptography.DkimSigner? _dkim = options.Dkim is { } d
+        ? new MimeKit.Cryptography.DkimSigner(d.KeyFile, d.Domain, d.Selector)
+        {
+            HeaderCanonicalizationAlgorithm = MimeKit.Cryptography.DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = MimeKit.Cryptography.DkimCanonicalizationAlgorithm.Relaxed,
+        }
+        : null;
+
+    private static readonly string[] SignedHeaders =
+        ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type", "TLS-Report-Domain", "TLS-Report-Submitter", "TLS-Required"];
+
     public MimeMessage Build(OutgoingReport report, string to)
     {
         var message = new MimeMessage();
@@ -66,6 +85,12 @@ public sealed class MailReportTransport(SmtpOptions options, TimeProvider time) 
             FileName = report.FileName,
         });
         message.Body = body;
+        if (_dkim is not null)
+        {
+            // Sign exactly what goes on the wire: 7-bit, so no relay has to re-encode (and break) it.
+            message.Prepare(EncodingConstraint.SevenBit);
+            _dkim.Sign(message, SignedHeaders);
+        }
         return message;
     }
 
