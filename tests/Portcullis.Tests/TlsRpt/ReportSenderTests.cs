@@ -31,10 +31,13 @@ public sealed class ReportSenderTests : IDisposable
     {
         public List<(OutgoingReport Report, ReportDestination To)> Sent { get; } = [];
         public Queue<DeliveryResult> Results { get; } = new();
+        public bool Throw { get; set; }
 
         public Task<DeliveryResult> DeliverAsync(OutgoingReport report, ReportDestination to, CancellationToken ct)
         {
             Sent.Add((report, to));
+            if (Throw)
+                throw new InvalidOperationException("transport bug");
             return Task.FromResult(Results.TryDequeue(out var r) ? r : DeliveryResult.Ok);
         }
     }
@@ -118,6 +121,18 @@ public sealed class ReportSenderTests : IDisposable
         var row = Assert.Single(_store.Deliveries(Nov30));
         Assert.Equal("failed", row.Status);
         Assert.Equal("HTTP 503", row.LastError);
+    }
+
+    [Fact]
+    public async Task A_transport_that_throws_costs_one_attempt_and_nothing_else()
+    {
+        Record(Nov30, DatagramParserTests.NoPolicyFailure, DatagramParserTests.StsFailure);
+        _https.Throw = true;
+        _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
+        var run = await _sender.RunAsync(null, default);
+        Assert.Single(run.Delivered); // the mail one
+        Assert.Contains("InvalidOperationException: transport bug (retry at", Assert.Single(run.Failed), StringComparison.Ordinal);
+        Assert.Contains(_store.Deliveries(Nov30), r => r.Status == "pending" && r.LastError == "InvalidOperationException: transport bug");
     }
 
     [Fact]

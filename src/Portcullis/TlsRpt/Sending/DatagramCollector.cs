@@ -24,12 +24,21 @@ public sealed class DatagramCollector(string path, UnixFileMode mode, SessionSto
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
-        if (File.Exists(path))
-            File.Delete(path); // a stale socket from an earlier run
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        socket.Bind(new UnixDomainSocketEndPoint(path));
-        File.SetUnixFileMode(path, mode);
+        try
+        {
+            if (File.Exists(path))
+                File.Delete(path); // a stale socket from an earlier run
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, mode);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
+        {
+            // The policy server keeps running; only TLS-RPT collection is off.
+            log.LogError("Cannot listen on tlsrpt.collect_socket {Path}: {Error}; TLS-RPT sessions are not collected", path, ex.Message);
+            return;
+        }
         // Bursts of many small datagrams: a larger kernel buffer keeps them while a batch commits.
         socket.ReceiveBufferSize = 4 << 20;
         log.LogInformation("Collecting TLS-RPT session results from Postfix on {Path}", path);
@@ -84,7 +93,7 @@ public sealed class DatagramCollector(string path, UnixFileMode mode, SessionSto
                 store.Record(batch);
                 Count(batch);
             }
-            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            catch (Exception ex)
             {
                 log.LogError("Could not record {Count} TLS-RPT session(s): {Error}", batch.Count, ex.Message);
             }

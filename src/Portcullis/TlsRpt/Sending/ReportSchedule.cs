@@ -28,9 +28,10 @@ public sealed class ReportSchedule(ReportSender sender, SessionStore store, int 
                     pruned = today;
                 }
             }
-            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                log.LogError("TLS-RPT report run failed: {Error}", ex.Message);
+                // Reporting is best effort: a failure here must never stop the policy server.
+                log.LogError(ex, "TLS-RPT report run failed; next try in {Interval}", Interval);
             }
         }
         while (await WaitAsync(timer, ct));

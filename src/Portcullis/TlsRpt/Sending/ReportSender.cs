@@ -37,9 +37,7 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
             if (!store.TryClaim(pending, now, TimeSpan.FromMinutes(10)))
                 continue; // another run (daemon or CLI) is delivering it
             var report = new OutgoingReport(pending.ReportId, pending.Domain, pending.Day, who.Submitter, pending.Json);
-            var result = transports.TryGetValue(pending.Destination.Kind, out var transport)
-                ? await transport.DeliverAsync(report, pending.Destination, ct)
-                : DeliveryResult.Fail($"no transport for {pending.Destination}");
+            var result = await DeliverAsync(report, pending.Destination, ct);
             var after = time.GetUtcNow();
             var next = result.Delivered || result.Permanent ? null : planner.NextAttempt(pending.FirstAttempt ?? after, pending.Attempts + 1, after);
             store.Attempted(pending, result.Delivered, result.Error, next, after);
@@ -64,6 +62,21 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
             }
         }
         return new SendRun(generated, delivered, failed);
+    }
+
+    // A transport's unexpected exception must cost one attempt, not the other deliveries or the daemon.
+    private async Task<DeliveryResult> DeliverAsync(OutgoingReport report, ReportDestination to, CancellationToken ct)
+    {
+        if (!transports.TryGetValue(to.Kind, out var transport))
+            return DeliveryResult.Fail($"no transport for {to}");
+        try
+        {
+            return await transport.DeliverAsync(report, to, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return DeliveryResult.Retry($"{ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     private string? Generate(DateOnly day, string domain, DateTimeOffset now)

@@ -108,6 +108,15 @@ public sealed class MailReportTransport(SmtpOptions options, TimeProvider time) 
             "tls" => SecureSocketOptions.SslOnConnect,
             _ => SecureSocketOptions.StartTlsWhenAvailable,
         };
+        MimeMessage message;
+        try
+        {
+            message = Build(report, to.Address);
+        }
+        catch (ParseException ex)
+        {
+            return DeliveryResult.Fail($"'{to.Address}' is not a usable mail address: {ex.Message}");
+        }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(options.Timeout);
         try
@@ -115,7 +124,7 @@ public sealed class MailReportTransport(SmtpOptions options, TimeProvider time) 
             await client.ConnectAsync(options.Host, options.Port, secure, cts.Token);
             if (options.Username.Length > 0)
                 await client.AuthenticateAsync(options.Username, options.Password, cts.Token);
-            await client.SendAsync(Build(report, to.Address), cts.Token);
+            await client.SendAsync(message, cts.Token);
             await client.DisconnectAsync(true, cts.Token);
             return DeliveryResult.Ok;
         }
