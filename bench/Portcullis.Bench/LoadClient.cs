@@ -83,6 +83,23 @@ public static class LoadClient
         return n == 0 ? throw new IOException("server closed the connection") : buffer[0];
     }
 
+    /// <summary>Where the resident memory is: anonymous (heaps), file-backed (mapped assemblies, native libraries), shared (JIT code).</summary>
+    public static string RssBreakdown(int pid)
+    {
+        try
+        {
+            var parts = File.ReadLines($"/proc/{pid}/status")
+                .Where(l => l.StartsWith("RssAnon:", StringComparison.Ordinal) || l.StartsWith("RssFile:", StringComparison.Ordinal) || l.StartsWith("RssShmem:", StringComparison.Ordinal))
+                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Select(f => $"{f[0][3..^1].ToLowerInvariant()} {long.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0:0.0}");
+            return string.Join(", ", parts) + " MB";
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
     public static long Rss(int pid)
     {
         try

@@ -41,6 +41,7 @@ Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Cpu()}; {DateT
 var rows = new List<(string Name, LoadResult R)>();
 const string Config = "refresh:\n  enabled: false\nmta_sts:\n  allow_private_addresses: true\n";
 long idle = 0, rssBulk = 0;
+string idleParts = "", bulkParts = "";
 Func<string, bool> secure = r => r.StartsWith("OK secure", StringComparison.Ordinal);
 Func<string, bool> notfound = r => r == "NOTFOUND ";
 if (runs.Overlaps(["cached", "uncached", "memory"]))
@@ -49,6 +50,7 @@ if (runs.Overlaps(["cached", "uncached", "memory"]))
         Config, CancellationToken.None);
     await Task.Delay(1000);
     idle = LoadClient.Rss(daemon.Pid);
+    idleParts = LoadClient.RssBreakdown(daemon.Pid);
     if (runs.Contains("cached"))
     {
         // a. cached MTA-STS answers; b. cached negative answers
@@ -72,6 +74,9 @@ if (runs.Overlaps(["cached", "uncached", "memory"]))
         var filled = await LoadClient.RunAsync(daemon.Port, 64, (c, n) => $"QUERY b{n}.wild.bench.test", null, bulk, daemon.Pid, notfound);
         await Task.Delay(1000);
         rssBulk = LoadClient.Rss(daemon.Pid);
+        bulkParts = LoadClient.RssBreakdown(daemon.Pid);
+        if (args.Contains("--gc-metrics"))
+            Console.WriteLine(await GcMetrics(daemon.Port));
         Console.WriteLine($"filled {bulk} domains in {fill.Elapsed.TotalSeconds:0.0} s ({filled.Errors} errors)");
     }
 }
@@ -146,7 +151,7 @@ if (latencyRows.Count > 0)
 }
 if (idle > 0)
 {
-    Console.WriteLine($"portcullis RSS idle {idle / 1048576.0:0.0} MB" + (rssBulk > 0 ? $"; with {bulk} cached domains {rssBulk / 1048576.0:0.0} MB" : "") +
+    Console.WriteLine($"portcullis RSS idle {idle / 1048576.0:0.0} MB ({idleParts})" + (rssBulk > 0 ? $"; with {bulk} cached domains {rssBulk / 1048576.0:0.0} MB ({bulkParts})" : "") +
         (peerIdle > 0 ? $"; postfix-mta-sts-resolver idle {peerIdle / 1048576.0:0.0} MB" : ""));
 }
 if (runs.Contains("cached"))
@@ -187,6 +192,14 @@ async Task<string> Latency(int port, string prefix, string expect, int rtts, dou
     double bound = rtts * rtt, p50 = ms[ms.Count / 2];
     return $"{what + $", {rtts} RTT",-46} {ms[0],8:0.0} {p50,8:0.0} {ms[^1],8:0.0} {bound,9:0} {p50 - bound,10:+0.0;-0.0}" +
         (wrong > 0 ? $"  ({wrong} unexpected answers)" : "");
+}
+
+// The runtime's GC and memory series from the daemon's /metrics (served on the socketmap port).
+static async Task<string> GcMetrics(int port)
+{
+    using var http = new HttpClient();
+    string text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+    return string.Join('\n', text.Split('\n').Where(l => l.StartsWith("dotnet_gc", StringComparison.Ordinal) || l.StartsWith("dotnet_process_memory", StringComparison.Ordinal)));
 }
 
 string? ArgText(string name)

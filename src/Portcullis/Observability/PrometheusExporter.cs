@@ -27,7 +27,8 @@ public sealed class PrometheusExporter : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == PortcullisMetrics.MeterName)
+            // The runtime's own meter too: GC heap and working set explain the process's memory.
+            if (instrument.Meter.Name is PortcullisMetrics.MeterName or "System.Runtime")
                 listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
@@ -44,7 +45,8 @@ public sealed class PrometheusExporter : IDisposable
         {
             switch (instrument)
             {
-                case ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double>:
+                case { IsObservable: true }:
+                    // Observable instruments report their current (for counters: cumulative) value.
                     s.Value = value;
                     break;
                 case Histogram<double>:
@@ -83,11 +85,12 @@ public sealed class PrometheusExporter : IDisposable
         var sb = new StringBuilder();
         foreach (var (instrument, byLabels) in _series.OrderBy(kv => kv.Key.Name, StringComparer.Ordinal))
         {
-            string name = instrument.Name;
+            // Prometheus names allow no dots: dotnet.gc.collections -> dotnet_gc_collections.
+            string name = instrument.Name.Replace('.', '_');
             string type = instrument switch
             {
                 Histogram<double> => "histogram",
-                Counter<long> or Counter<double> => "counter",
+                Counter<long> or Counter<double> or ObservableCounter<long> or ObservableCounter<double> => "counter",
                 _ => "gauge",
             };
             sb.Append("# HELP ").Append(name).Append(' ').Append(instrument.Description).Append('\n');
