@@ -11,7 +11,7 @@ int seconds = Arg("--seconds", 10), connections = Arg("--connections", 16), bulk
 bool peer = !args.Contains("--no-peer");
 // --runs picks scenarios (default all), to iterate on one without waiting for the others.
 var runs = (ArgText("--runs") ?? "cached,uncached,memory,delay").Split(',').ToHashSet(StringComparer.Ordinal);
-int delayMs = Arg("--delay-ms", 10), samples = Arg("--samples", 20);
+int delayMs = Arg("--delay-ms", 10), samples = Arg("--samples", 20), warmup = Arg("--warmup", 3);
 const int StsDomains = 20;
 using var ca = TestCa.Create();
 await using var host = PolicyHost.Start(ca);
@@ -56,10 +56,8 @@ if (runs.Overlaps(["cached", "uncached", "memory"]))
         // a. cached MTA-STS answers; b. cached negative answers
         await Warm(daemon.Port, Enumerable.Range(0, StsDomains).Select(i => $"s{i}.bench.test"));
         await Warm(daemon.Port, Enumerable.Range(0, StsDomains).Select(i => $"n{i}.bench.test"));
-        rows.Add(("portcullis cached secure", await LoadClient.RunAsync(daemon.Port, connections,
-            (c, n) => $"QUERY s{n % StsDomains}.bench.test", TimeSpan.FromSeconds(seconds), null, daemon.Pid, secure)));
-        rows.Add(("portcullis cached NOTFOUND", await LoadClient.RunAsync(daemon.Port, connections,
-            (c, n) => $"QUERY n{n % StsDomains}.bench.test", TimeSpan.FromSeconds(seconds), null, daemon.Pid, notfound)));
+        rows.Add(("portcullis cached secure", await Measured(daemon.Port, daemon.Pid, "s", secure)));
+        rows.Add(("portcullis cached NOTFOUND", await Measured(daemon.Port, daemon.Pid, "n", notfound)));
     }
     if (runs.Contains("uncached"))
     {
@@ -125,8 +123,7 @@ if (peer && runs.Contains("cached"))
         if (cache == "internal")
             peerIdle = LoadClient.Rss(p.Id);
         await Warm(port, Enumerable.Range(0, StsDomains).Select(i => $"s{i}.bench.test"));
-        var r = await LoadClient.RunAsync(port, connections, (c, n) => $"QUERY s{n % StsDomains}.bench.test",
-            TimeSpan.FromSeconds(seconds), null, p.Id, secure);
+        var r = await Measured(port, p.Id, "s", secure);
         rows.Add(($"postfix-mta-sts-resolver ({cache}) cached secure", r));
         if (cache == "internal") peerInternal = r; else peerSqlite = r;
         p.Kill(true);
@@ -171,6 +168,15 @@ if (rssBulk > 0)
     Target($"RSS with {bulk} cached domains < 80 MB ({rssBulk / 1048576.0:0.0} MB)", rssBulk < 80L << 20);
 Directory.Delete(dir, true);
 return 0;
+
+// A warm-up run first (JIT tiering in both processes, connection set-up), then the measured run.
+async Task<LoadResult> Measured(int port, int pid, string prefix, Func<string, bool> ok)
+{
+    Func<int, long, string> request = (c, n) => $"QUERY {prefix}{n % StsDomains}.bench.test";
+    if (warmup > 0)
+        await LoadClient.RunAsync(port, connections, request, TimeSpan.FromSeconds(warmup), null, pid, ok);
+    return await LoadClient.RunAsync(port, connections, request, TimeSpan.FromSeconds(seconds), null, pid, ok);
+}
 
 // One query at a time, each for a domain nothing has cached yet; latency as Postfix would wait for it.
 async Task<string> Latency(int port, string prefix, string expect, int rtts, double rtt, string what)
