@@ -58,6 +58,8 @@ if (runs.Overlaps(["cached", "uncached", "memory"]))
         await Warm(daemon.Port, Enumerable.Range(0, StsDomains).Select(i => $"n{i}.bench.test"));
         rows.Add(("portcullis cached secure", await Measured(daemon.Port, daemon.Pid, "s", secure)));
         rows.Add(("portcullis cached NOTFOUND", await Measured(daemon.Port, daemon.Pid, "n", notfound)));
+        if (args.Contains("--gc-metrics"))
+            Console.WriteLine($"after the cached runs: {LoadClient.RssBreakdown(daemon.Pid)}\n{await GcMetrics(daemon.Port)}");
     }
     if (runs.Contains("uncached"))
     {

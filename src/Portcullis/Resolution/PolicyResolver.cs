@@ -282,9 +282,9 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     private async Task<Resolution> ResolveCoreAsync(string domain, TimeSpan ahead, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var daneEntry = await LoadAsync(domain, static st => st.Dane, static (st, e) => st.Dane = e, store.GetDaneAsync,
+        var daneEntry = await LoadAsync(domain, static st => st.Dane, (st, e) => st.Dane = Share(e), store.GetDaneAsync,
             e => now + ahead < e.ExpiresAt, static e => e.UpdatedAt, ct);
-        var stsEntry = await LoadAsync(domain, static st => st.Sts, static (st, e) => st.Sts = e, store.GetAsync,
+        var stsEntry = await LoadAsync(domain, static st => st.Sts, (st, e) => st.Sts = Share(e), store.GetAsync,
             e => now + ahead < e.RecheckAt, static e => e.UpdatedAt, ct);
 
         bool daneFresh = daneEntry is not null && now + ahead < daneEntry.ExpiresAt;
@@ -393,7 +393,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
             log.LogWarning("{Domain}: MTA-STS policy changed from enforce to none (id {Old} -> {New})",
                 updated.Domain, previous.PolicyId, updated.PolicyId);
         }
-        Update(updated.Domain, updated, static (st, e) => st.Sts = e);
+        Update(updated.Domain, Share(updated), static (st, e) => st.Sts = e);
         await WriteAsync(() => store.SetAsync(updated, ct), updated.Domain);
     }
 
@@ -401,7 +401,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     {
         if (previous is { Verdict: DaneVerdict.DaneOnly or DaneVerdict.Dane } && updated.Verdict == DaneVerdict.None)
             log.LogWarning("{Domain}: DANE downgraded from {Old} to none: {Reason}", updated.Domain, previous.Verdict, updated.Reason);
-        Update(updated.Domain, updated, static (st, e) => st.Dane = e);
+        Update(updated.Domain, Share(updated), static (st, e) => st.Dane = e);
         await WriteAsync(() => store.SetDaneAsync(updated, ct), updated.Domain);
     }
 
@@ -418,6 +418,26 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         {
             StoreFailed(ex, domain);
         }
+    }
+
+    // Most cached domains share a handful of reasons ("no MTA-STS TXT record: no TXT records"), each
+    // built as a new string: memory keeps one copy. Reasons naming the domain are its own; the pool is bounded.
+    private readonly ConcurrentDictionary<string, string> _reasons = new(StringComparer.Ordinal);
+    private const int MaxSharedReasons = 4096;
+
+    private StsCacheEntry Share(StsCacheEntry e) =>
+        SharedReason(e.Domain, e.Reason) is { } r && !ReferenceEquals(r, e.Reason) ? e with { Reason = r } : e;
+
+    private DaneCacheEntry Share(DaneCacheEntry e) =>
+        SharedReason(e.Domain, e.Reason) is { } r && !ReferenceEquals(r, e.Reason) ? e with { Reason = r } : e;
+
+    private string? SharedReason(string domain, string reason)
+    {
+        if (reason.Contains(domain, StringComparison.Ordinal))
+            return null;
+        if (_reasons.TryGetValue(reason, out var shared))
+            return shared;
+        return _reasons.Count < MaxSharedReasons ? _reasons.GetOrAdd(reason, reason) : null;
     }
 
     private int _storeDown;
