@@ -7,6 +7,21 @@ using Portcullis.IntegrationTests.World;
 
 // Run through scripts/bench.sh: inside a network namespace whose resolv.conf points at the test
 // unbound (127.0.0.1:53), so postfix-mta-sts-resolver resolves through the same world.
+// The load client shares two cores with the servers: scripts/bench.sh runs it with socket completions
+// inline (no thread-pool hop per reply). The engine reads that setting once, at its first socket, so
+// start one, then clear the variable so the servers under test keep their own defaults.
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is not null)
+{
+    using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+    {
+        probe.Start();
+        using var accept = probe.AcceptSocketAsync();
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)probe.LocalEndpoint).Port);
+        (await accept).Dispose();
+    }
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", null);
+}
 int seconds = Arg("--seconds", 10), connections = Arg("--connections", 16), bulk = Arg("--domains", 100_000);
 bool peer = !args.Contains("--no-peer");
 // --runs picks scenarios (default all), to iterate on one without waiting for the others.
