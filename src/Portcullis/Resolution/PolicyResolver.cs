@@ -162,9 +162,9 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
             Interlocked.Increment(ref st.Hits);
             return;
         }
-        Update(domain, (now.UtcTicks, 0), static (st, a) =>
+        Update(domain, now.UtcTicks, static (st, ticks) =>
         {
-            st.LastQueriedTicks = a.UtcTicks;
+            st.LastQueriedTicks = ticks;
             st.Hits++;
         });
     }
