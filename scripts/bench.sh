@@ -14,4 +14,5 @@ trap cleanup EXIT
 ip netns add "$ns"
 mkdir -p "/etc/netns/$ns" && echo "nameserver 127.0.0.1" > "/etc/netns/$ns/resolv.conf"
 ip netns exec "$ns" ip link set lo up
-ip netns exec "$ns" dotnet bench/Portcullis.Bench/bin/Release/net10.0/Portcullis.Bench.dll "$@"
+# The load client completes socket reads inline (it clears the variable before starting any server).
+ip netns exec "$ns" env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet bench/Portcullis.Bench/bin/Release/net10.0/Portcullis.Bench.dll "$@"

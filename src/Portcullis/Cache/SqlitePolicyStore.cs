@@ -55,7 +55,8 @@ public sealed class SqlitePolicyStore : IPolicyStore
         try
         {
             db.Open();
-            Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
+            // Memory answers first and the store is read only on a miss: 1 MiB of page cache, not 2.
+            Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA cache_size=-1024;");
             using (var check = db.CreateCommand())
             {
                 check.CommandText = "PRAGMA quick_check";

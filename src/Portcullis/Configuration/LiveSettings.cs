@@ -13,6 +13,16 @@ public sealed class LiveSettings(Settings initial, string? path, ILogger<LiveSet
         IReadOnlyDictionary<string, StaticOverride> Overrides, RenderOptions Render)
     {
         public static Snapshot From(Settings s) => new(s.Maps, s.Overrides, s.Render);
+
+        // Span-keyed views for the hot path, which looks names up without allocating strings.
+        private readonly Dictionary<string, MapOptions> _maps = new(Maps, StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, StaticOverride> _overrides = new(Overrides, StringComparer.Ordinal);
+
+        public Dictionary<string, MapOptions>.AlternateLookup<ReadOnlySpan<char>> MapsBySpan =>
+            _maps.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        public Dictionary<string, StaticOverride>.AlternateLookup<ReadOnlySpan<char>> OverridesBySpan =>
+            _overrides.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     private volatile Snapshot _current = Snapshot.From(initial);

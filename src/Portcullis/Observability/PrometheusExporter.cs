@@ -14,10 +14,15 @@ public sealed class PrometheusExporter : IDisposable
 {
     private static readonly double[] Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<string, Series>> _series = new();
+    private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<LabelKey, Series>> _series = new();
 
-    private sealed class Series
+    // Up to two string tags as a key, so recording a measurement builds no label text (the query path
+    // records two per request); other tag sets are keyed by their rendered text.
+    private readonly record struct LabelKey(string? K1, string? V1, string? K2, string? V2);
+
+    private sealed class Series(string labels)
     {
+        public readonly string Labels = labels;
         public double Value;
         public long Count;
         public readonly long[] BucketCounts = new long[Buckets.Length];
@@ -27,7 +32,8 @@ public sealed class PrometheusExporter : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == PortcullisMetrics.MeterName)
+            // The runtime's own meter too: GC heap and working set explain the process's memory.
+            if (instrument.Meter.Name is PortcullisMetrics.MeterName or "System.Runtime")
                 listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
@@ -38,13 +44,16 @@ public sealed class PrometheusExporter : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var byLabels = _series.GetOrAdd(instrument, _ => new ConcurrentDictionary<string, Series>());
-        var s = byLabels.GetOrAdd(Labels(tags), _ => new Series());
+        var byLabels = _series.GetOrAdd(instrument, static _ => new ConcurrentDictionary<LabelKey, Series>());
+        var key = Key(tags);
+        if (!byLabels.TryGetValue(key, out var s))
+            s = byLabels.GetOrAdd(key, new Series(Labels(tags)));
         lock (s)
         {
             switch (instrument)
             {
-                case ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double>:
+                case { IsObservable: true }:
+                    // Observable instruments report their current (for counters: cumulative) value.
                     s.Value = value;
                     break;
                 case Histogram<double>:
@@ -63,13 +72,30 @@ public sealed class PrometheusExporter : IDisposable
         }
     }
 
+    private static LabelKey Key(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        switch (tags.Length)
+        {
+            case 0:
+                return default;
+            case 1 when tags[0].Value is string v:
+                return new LabelKey(tags[0].Key, v, null, null);
+            case 2 when tags[0].Value is string a && tags[1].Value is string b:
+                return string.CompareOrdinal(tags[0].Key, tags[1].Key) <= 0
+                    ? new LabelKey(tags[0].Key, a, tags[1].Key, b)
+                    : new LabelKey(tags[1].Key, b, tags[0].Key, a);
+            default:
+                return new LabelKey(Labels(tags), null, null, "\u0001"); // marker: rendered text, not a tag
+        }
+    }
+
     private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         if (tags.Length == 0)
             return "";
         var parts = new List<string>(tags.Length);
         foreach (var t in tags)
-            parts.Add($"{t.Key}=\"{Escape(t.Value?.ToString() ?? "")}\"");
+            parts.Add($"{t.Key.Replace('.', '_')}=\"{Escape(t.Value?.ToString() ?? "")}\"");
         parts.Sort(StringComparer.Ordinal);
         return string.Join(',', parts);
     }
@@ -83,17 +109,19 @@ public sealed class PrometheusExporter : IDisposable
         var sb = new StringBuilder();
         foreach (var (instrument, byLabels) in _series.OrderBy(kv => kv.Key.Name, StringComparer.Ordinal))
         {
-            string name = instrument.Name;
+            // Prometheus names allow no dots: dotnet.gc.collections -> dotnet_gc_collections.
+            string name = instrument.Name.Replace('.', '_');
             string type = instrument switch
             {
                 Histogram<double> => "histogram",
-                Counter<long> or Counter<double> => "counter",
+                Counter<long> or Counter<double> or ObservableCounter<long> or ObservableCounter<double> => "counter",
                 _ => "gauge",
             };
             sb.Append("# HELP ").Append(name).Append(' ').Append(instrument.Description).Append('\n');
             sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-            foreach (var (labels, s) in byLabels.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            foreach (var s in byLabels.Values.OrderBy(v => v.Labels, StringComparer.Ordinal))
             {
+                string labels = s.Labels;
                 lock (s)
                 {
                     if (type == "histogram")

@@ -24,7 +24,7 @@ public sealed class DaneResolver(IDnsResolver dns, TimeSpan budget)
             mxKnown?.TrySetResult(final?.Verdict == DaneVerdict.NullMx);
             if (final is not null)
                 return final;
-            var evidence = await Task.WhenAll(hosts.Select(h => ResolveHostAsync(h, cts.Token)));
+            var evidence = await Task.WhenAll(hosts.Select(h => ResolveHostAsync(h, mxSecure, cts.Token)));
             return DaneDecision.Aggregate(mxSecure, mx.Ttl, mx.Detail, evidence, resolverValidates);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -37,10 +37,15 @@ public sealed class DaneResolver(IDnsResolver dns, TimeSpan budget)
         }
     }
 
-    private async Task<HostEvidence> ResolveHostAsync(string host, CancellationToken ct)
+    private async Task<HostEvidence> ResolveHostAsync(string host, bool mxSecure, CancellationToken ct)
     {
         var a = dns.QueryAAsync(host, ct);
         var aaaa = dns.QueryAaaaAsync(host, ct);
+        // Under a signed MX the host's own TLSA name is usually asked next: ask it alongside the
+        // addresses (one round trip less). Used only where the sequence below asks that name anyway.
+        var early = mxSecure ? dns.QueryTlsaAsync("_25._tcp." + host, ct) : null;
+        // Its answer may go unused (no addresses, insecure addresses, a decision at the CNAME target).
+        early?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var (ra, r6) = (await a, await aaaa);
         var (final, bases) = DaneDecision.ClassifyAddress(host, ra, r6);
         if (final is not null)
@@ -51,7 +56,7 @@ public sealed class DaneResolver(IDnsResolver dns, TimeSpan budget)
         foreach (string b in bases)
         {
             string name = "_25._tcp." + b;
-            var tlsa = await dns.QueryTlsaAsync(name, ct);
+            var tlsa = early is not null && b == host ? await early : await dns.QueryTlsaAsync(name, ct);
             if (DaneDecision.ClassifyTlsa(host, name, tlsa, addressTtl, lookups) is { } decided)
                 return decided;
             lookups.Add(tlsa.Detail);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Portcullis.Cache;
 using Portcullis.Core.Dane;
@@ -19,21 +20,32 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     DaneResolver daneResolver, ResolverHealth health, TimeProvider time, ILogger<PolicyResolver> log,
     PortcullisMetrics? metrics = null)
 {
-    private readonly ConcurrentDictionary<string, StsCacheEntry> _sts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DaneCacheEntry> _dane = new(StringComparer.Ordinal);
+    // One entry per domain for everything memory holds (entries, usage, rendered replies): with
+    // 100,000 cached domains a dictionary node per kind of state costs more than the state itself.
+    private readonly ConcurrentDictionary<string, DomainState> _state = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<Resolution>> _inflight = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastQueried = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _hits = new(StringComparer.Ordinal);
+
+    private sealed class DomainState(string domain)
+    {
+        public readonly string Domain = domain;
+        public StsCacheEntry? Sts;
+        public DaneCacheEntry? Dane;
+        public long LastQueriedTicks; // 0: not queried (or forgotten as idle)
+        public long Hits;
+        public CachedReply? Replies;
+        public bool Removed; // set under lock once the dictionary no longer holds this object
+
+        public bool Empty => Sts is null && Dane is null && LastQueriedTicks == 0;
+    }
 
     /// <summary>Domains with any cached state in memory.</summary>
-    public long CachedDomains => _sts.Count + _dane.Count(kv => !_sts.ContainsKey(kv.Key));
+    public long CachedDomains => _state.Count(kv => kv.Value.Sts is not null || kv.Value.Dane is not null);
 
     /// <summary>Resolves <paramref name="domain"/> (an A-label, lower case).</summary>
     public Task<Resolution> ResolveAsync(string domain, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        _lastQueried[domain] = now;
-        _hits.AddOrUpdate(domain, 1, static (_, n) => n + 1);
+        Touch(domain, now);
         if (TryAnswerFromMemory(domain, now) is { } hot)
             return Task.FromResult(hot);
         // Shared, so one caller's cancellation (Postfix hanging up) does not cancel the others.
@@ -47,18 +59,139 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     /// <summary>The answer memory holds for a domain right now, without counting it as a query.</summary>
     public Verdict? CachedVerdict(string domain) => TryAnswerFromMemory(domain, time.GetUtcNow())?.Answer.Verdict;
 
-    private Resolution? TryAnswerFromMemory(string domain, DateTimeOffset now)
+    private Resolution? TryAnswerFromMemory(string domain, DateTimeOffset now) =>
+        _state.TryGetValue(domain, out var st) && Answerable(st, now, out var d, out var s) ? FromMemory(domain, d, s, now) : null;
+
+    /// <summary>Memory can answer: a fresh DANE verdict, or a fresh "no DANE" plus fresh MTA-STS state (null when DANE decides).</summary>
+    private static bool Answerable(DomainState st, DateTimeOffset now, [NotNullWhen(true)] out DaneCacheEntry? d, out StsCacheEntry? s)
     {
-        if (!_dane.TryGetValue(domain, out var d) || now >= d.ExpiresAt)
-            return null;
-        var dane = d.ToResult(now);
+        d = Volatile.Read(ref st.Dane);
+        s = null;
+        if (d is null || now >= d.ExpiresAt)
+            return false;
         if (d.Verdict != DaneVerdict.None)
+            return true;
+        s = Volatile.Read(ref st.Sts);
+        return s is not null && now < s.RecheckAt;
+    }
+
+    private Resolution FromMemory(string domain, DaneCacheEntry d, StsCacheEntry? s, DateTimeOffset now)
+    {
+        var dane = d.ToResult(now);
+        if (s is null)
             return new Resolution(domain, PolicyCombiner.Combine(dane, PolicyAnswer.NoPolicy("")), true) { Dane = dane, DaneFromCache = true };
-        if (!_sts.TryGetValue(domain, out var s) || now >= s.RecheckAt)
-            return null;
         var sts = engine.AnswerFrom(s, now);
         return new Resolution(domain, PolicyCombiner.Combine(dane, sts), true)
         { Dane = dane, DaneFromCache = true, Sts = new StsBranch(sts, true) { Entry = s } };
+    }
+
+    /// <summary>An encoded reply for one map variant, valid while memory holds the entries it was rendered from.</summary>
+    public sealed class CachedReply(DaneCacheEntry dane, StsCacheEntry? sts, object map, object render, long untilTicks,
+        byte[] frame, string answer)
+    {
+        internal readonly DaneCacheEntry Dane = dane;
+        internal readonly StsCacheEntry? Sts = sts;
+        internal readonly object Map = map, Render = render;
+        internal readonly long UntilTicks = untilTicks;
+        internal CachedReply? Next;
+        /// <summary>The whole netstring, ready to write.</summary>
+        public byte[] Frame { get; } = frame;
+        /// <summary>The answer kind for metrics.</summary>
+        public string Answer { get; } = answer;
+    }
+
+    /// <summary>
+    /// The hot path: when memory can answer <paramref name="domain"/>, the reply rendered by
+    /// <paramref name="encode"/> for this map variant, computed once per cached entry and reused until
+    /// the entry is replaced or its answer may change. Counts the query like <see cref="ResolveAsync"/>.
+    /// </summary>
+    public CachedReply? TryCachedReply<TMap, TRender>(ReadOnlySpan<char> domain, TMap map, TRender render,
+        Func<Resolution, TMap, TRender, (byte[] Frame, string Answer)> encode)
+        where TMap : class where TRender : class
+    {
+        if (!_state.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(domain, out var st))
+            return null;
+        var now = time.GetUtcNow();
+        if (!Answerable(st, now, out var d, out var s))
+            return null;
+        CachedReply? reply = null;
+        for (var r = Volatile.Read(ref st.Replies); r is not null; r = r.Next)
+        {
+            // Identity, not record equality: a replaced entry is a new object.
+            if (ReferenceEquals(r.Dane, d) && ReferenceEquals(r.Sts, s) && ReferenceEquals(r.Map, map) && ReferenceEquals(r.Render, render)
+                && now.UtcTicks < r.UntilTicks)
+            {
+                reply = r;
+                break;
+            }
+        }
+        if (reply is null)
+        {
+            var (frame, answer) = encode(FromMemory(st.Domain, d, s, now), map, render);
+            // The answer can change when DANE or MTA-STS state expires, or when a cached policy does.
+            long until = d.ExpiresAt.UtcTicks;
+            if (s is not null)
+            {
+                until = Math.Min(until, s.RecheckAt.UtcTicks);
+                if (s.PolicyExpiresAt is { } pe && pe > now)
+                    until = Math.Min(until, pe.UtcTicks);
+            }
+            reply = new CachedReply(d, s, map, render, until, frame, answer);
+            lock (st)
+            {
+                // Keep the other variants rendered from the same entries (a few map names); drop stale ones.
+                var head = st.Replies;
+                int length = 0;
+                for (var r = head; r is not null; r = r.Next)
+                    length++;
+                if (head is not null && ReferenceEquals(head.Dane, d) && ReferenceEquals(head.Sts, s) && length < 4)
+                    reply.Next = head;
+                Volatile.Write(ref st.Replies, reply);
+            }
+        }
+        Volatile.Write(ref st.LastQueriedTicks, now.UtcTicks);
+        Interlocked.Increment(ref st.Hits);
+        return reply;
+    }
+
+    private void Touch(string domain, DateTimeOffset now)
+    {
+        if (_state.TryGetValue(domain, out var st))
+        {
+            Volatile.Write(ref st.LastQueriedTicks, now.UtcTicks);
+            Interlocked.Increment(ref st.Hits);
+            return;
+        }
+        Update(domain, now.UtcTicks, static (st, ticks) =>
+        {
+            st.LastQueriedTicks = ticks;
+            st.Hits++;
+        });
+    }
+
+    // Changes one domain's state under its lock, re-creating it if a sweep removed it meanwhile.
+    private void Update<TArg>(string domain, TArg arg, Action<DomainState, TArg> change)
+    {
+        while (true)
+        {
+            var st = _state.GetOrAdd(domain, static d => new DomainState(d));
+            lock (st)
+            {
+                if (st.Removed)
+                    continue;
+                change(st, arg);
+                return;
+            }
+        }
+    }
+
+    // Under lock(st): drops the domain from the dictionary once nothing is left in it.
+    private void RemoveIfEmpty(DomainState st)
+    {
+        if (!st.Empty)
+            return;
+        st.Removed = true;
+        _state.TryRemove(new KeyValuePair<string, DomainState>(st.Domain, st));
     }
 
     private async Task RunSharedAsync(string domain, TaskCompletionSource<Resolution> mine)
@@ -109,12 +242,18 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     public IEnumerable<Core.Refresh.RefreshCandidate> RefreshCandidates(Func<string, DateTimeOffset> notBefore)
     {
         var now = time.GetUtcNow();
-        foreach (var (domain, last) in _lastQueried)
+        foreach (var (domain, st) in _state)
         {
+            long lastTicks = Volatile.Read(ref st.LastQueriedTicks);
+            if (lastTicks == 0)
+                continue;
+            var last = new DateTimeOffset(lastTicks, TimeSpan.Zero);
             DateTimeOffset? due = null;
-            if (_dane.TryGetValue(domain, out var d) && d.Verdict is DaneVerdict.DaneOnly or DaneVerdict.Dane)
+            var d = Volatile.Read(ref st.Dane);
+            var s = Volatile.Read(ref st.Sts);
+            if (d is { Verdict: DaneVerdict.DaneOnly or DaneVerdict.Dane })
                 due = d.ExpiresAt;
-            else if (_sts.TryGetValue(domain, out var s) && s.HasValidPolicy(now))
+            else if (s is not null && s.HasValidPolicy(now))
                 due = d is null ? s.RecheckAt : Min(s.RecheckAt, d.ExpiresAt);
             yield return new Core.Refresh.RefreshCandidate(domain, last, due, notBefore(domain));
         }
@@ -123,11 +262,18 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     /// <summary>Forgets query times older than <paramref name="idle"/> so the table cannot grow forever.</summary>
     public void ForgetIdle(TimeSpan idle)
     {
-        var cutoff = time.GetUtcNow() - idle;
-        foreach (var (domain, last) in _lastQueried)
+        long cutoff = (time.GetUtcNow() - idle).UtcTicks;
+        foreach (var (_, st) in _state)
         {
-            if (last < cutoff && _lastQueried.TryRemove(domain, out _))
-                _hits.TryRemove(domain, out _);
+            lock (st)
+            {
+                if (st.LastQueriedTicks != 0 && st.LastQueriedTicks < cutoff)
+                {
+                    st.LastQueriedTicks = 0;
+                    st.Hits = 0;
+                    RemoveIfEmpty(st);
+                }
+            }
         }
     }
 
@@ -136,8 +282,10 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     private async Task<Resolution> ResolveCoreAsync(string domain, TimeSpan ahead, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var daneEntry = await LoadAsync(_dane, domain, store.GetDaneAsync, e => now + ahead < e.ExpiresAt, e => e.UpdatedAt, ct);
-        var stsEntry = await LoadAsync(_sts, domain, store.GetAsync, e => now + ahead < e.RecheckAt, e => e.UpdatedAt, ct);
+        var daneEntry = await LoadAsync(domain, static st => st.Dane, (st, e) => st.Dane = Share(e), store.GetDaneAsync,
+            e => now + ahead < e.ExpiresAt, static e => e.UpdatedAt, ct);
+        var stsEntry = await LoadAsync(domain, static st => st.Sts, (st, e) => st.Sts = Share(e), store.GetAsync,
+            e => now + ahead < e.RecheckAt, static e => e.UpdatedAt, ct);
 
         bool daneFresh = daneEntry is not null && now + ahead < daneEntry.ExpiresAt;
         if (daneFresh && daneEntry!.Verdict != DaneVerdict.None)
@@ -212,11 +360,11 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     /// Memory first while it is fresh; otherwise the store too, keeping whichever is newer, so a
     /// result another server wrote to a shared cache saves this one the lookups.
     /// </summary>
-    private async Task<T?> LoadAsync<T>(ConcurrentDictionary<string, T> memory, string domain,
+    private async Task<T?> LoadAsync<T>(string domain, Func<DomainState, T?> get, Action<DomainState, T> set,
         Func<string, CancellationToken, Task<T?>> read, Func<T, bool> fresh, Func<T, DateTimeOffset> updated, CancellationToken ct)
         where T : class
     {
-        memory.TryGetValue(domain, out var mine);
+        var mine = _state.TryGetValue(domain, out var st) ? get(st) : null;
         if ((mine is not null && fresh(mine)) || StoreResting())
             return mine;
         T? stored;
@@ -233,7 +381,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         StoreOk();
         if (stored is null || (mine is not null && updated(mine) >= updated(stored)))
             return mine;
-        memory[domain] = stored;
+        Update(domain, (stored, set), static (st, a) => a.set(st, a.stored));
         return stored;
     }
 
@@ -245,7 +393,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
             log.LogWarning("{Domain}: MTA-STS policy changed from enforce to none (id {Old} -> {New})",
                 updated.Domain, previous.PolicyId, updated.PolicyId);
         }
-        _sts[updated.Domain] = updated;
+        Update(updated.Domain, Share(updated), static (st, e) => st.Sts = e);
         await WriteAsync(() => store.SetAsync(updated, ct), updated.Domain);
     }
 
@@ -253,7 +401,7 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     {
         if (previous is { Verdict: DaneVerdict.DaneOnly or DaneVerdict.Dane } && updated.Verdict == DaneVerdict.None)
             log.LogWarning("{Domain}: DANE downgraded from {Old} to none: {Reason}", updated.Domain, previous.Verdict, updated.Reason);
-        _dane[updated.Domain] = updated;
+        Update(updated.Domain, Share(updated), static (st, e) => st.Dane = e);
         await WriteAsync(() => store.SetDaneAsync(updated, ct), updated.Domain);
     }
 
@@ -270,6 +418,26 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         {
             StoreFailed(ex, domain);
         }
+    }
+
+    // Most cached domains share a handful of reasons ("no MTA-STS TXT record: no TXT records"), each
+    // built as a new string: memory keeps one copy. Reasons naming the domain are its own; the pool is bounded.
+    private readonly ConcurrentDictionary<string, string> _reasons = new(StringComparer.Ordinal);
+    private const int MaxSharedReasons = 4096;
+
+    private StsCacheEntry Share(StsCacheEntry e) =>
+        SharedReason(e.Domain, e.Reason) is { } r && !ReferenceEquals(r, e.Reason) ? e with { Reason = r } : e;
+
+    private DaneCacheEntry Share(DaneCacheEntry e) =>
+        SharedReason(e.Domain, e.Reason) is { } r && !ReferenceEquals(r, e.Reason) ? e with { Reason = r } : e;
+
+    private string? SharedReason(string domain, string reason)
+    {
+        if (reason.Contains(domain, StringComparison.Ordinal))
+            return null;
+        if (_reasons.TryGetValue(reason, out var shared))
+            return shared;
+        return _reasons.Count < MaxSharedReasons ? _reasons.GetOrAdd(reason, reason) : null;
     }
 
     private int _storeDown;
@@ -314,29 +482,32 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
             log.LogError(ex, "Cache listing from the store failed; showing memory only");
         }
         var dane = storedDane.ToDictionary(e => e.Domain, StringComparer.Ordinal);
-        foreach (var (d, e) in _dane)
-            dane[d] = e;
         var sts = storedSts.ToDictionary(e => e.Domain, StringComparer.Ordinal);
-        foreach (var (d, e) in _sts)
-            sts[d] = e;
+        foreach (var (d, st) in _state)
+        {
+            if (Volatile.Read(ref st.Dane) is { } de)
+                dane[d] = de;
+            if (Volatile.Read(ref st.Sts) is { } se)
+                sts[d] = se;
+        }
         return CacheItem.Join(dane.Values, sts.Values, engine, render, time.GetUtcNow(),
-            d => _hits.TryGetValue(d, out long n) ? n : 0);
+            d => _state.TryGetValue(d, out var st) ? Volatile.Read(ref st.Hits) : 0);
     }
 
     /// <summary>Forgets one domain (or all) in memory and in the store.</summary>
     public async Task<int> PurgeAsync(string? domain, CancellationToken ct)
     {
-        if (domain is null)
+        foreach (var st in domain is null ? _state.Values : _state.TryGetValue(domain, out var one) ? [one] : [])
         {
-            _sts.Clear();
-            _dane.Clear();
-            _hits.Clear();
-        }
-        else
-        {
-            _sts.TryRemove(domain, out _);
-            _dane.TryRemove(domain, out _);
-            _hits.TryRemove(domain, out _);
+            lock (st)
+            {
+                // Query times stay (refresh candidates); counts restart.
+                st.Sts = null;
+                st.Dane = null;
+                st.Replies = null;
+                st.Hits = 0;
+                RemoveIfEmpty(st);
+            }
         }
         return await store.PurgeAsync(domain, ct);
     }
@@ -345,15 +516,18 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
     public async Task SweepAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        foreach (var (domain, e) in _sts)
+        foreach (var (_, st) in _state)
         {
-            if (e.DiscardAfter < now)
-                _sts.TryRemove(domain, out _);
-        }
-        foreach (var (domain, e) in _dane)
-        {
-            if (e.ExpiresAt < now)
-                _dane.TryRemove(domain, out _);
+            lock (st)
+            {
+                if (st.Sts is { } s && s.DiscardAfter < now)
+                    st.Sts = null;
+                if (st.Dane is { } d && d.ExpiresAt < now)
+                    st.Dane = null;
+                if (st.Sts is null && st.Dane is null)
+                    st.Replies = null;
+                RemoveIfEmpty(st);
+            }
         }
         await store.DeleteExpiredAsync(now, ct);
     }

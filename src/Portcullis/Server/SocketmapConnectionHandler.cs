@@ -91,6 +91,8 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Metrics
             if (status == FrameStatus.Invalid)
                 return (position, error);
             position = next;
+            if (payload.IsSingleSegment && service.TryAnswerFromMemory(payload.FirstSpan, output))
+                continue;
             SocketmapReply reply;
             if (SocketmapRequest.TryParse(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), out var request, out var why))
                 reply = await service.HandleAsync(request, ct);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Portcullis.Configuration;
 using Portcullis.Core.Policy;
@@ -45,7 +46,70 @@ public sealed class SocketmapService(PolicyResolver resolver, LiveSettings setti
         }
     }
 
+    /// <summary>
+    /// The allocation-free path for a domain memory can answer: parses the payload as spans, writes the
+    /// reply rendered earlier for the same cached entries and map. False: use <see cref="HandleAsync"/>.
+    /// </summary>
+    public bool TryAnswerFromMemory(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
+    {
+        // Longest name plus map name; anything longer (or non-ASCII, or not a plain domain) takes the full path.
+        if (payload.Length > 300)
+            return false;
+        Span<char> text = stackalloc char[payload.Length];
+        if (System.Text.Ascii.ToUtf16(payload, text, out int n) != System.Buffers.OperationStatus.Done)
+            return false;
+        text = text[..n];
+        int space = text.IndexOf(' ');
+        if (space <= 0)
+            return false;
+        var key = text[(space + 1)..];
+        if (!IsPlainDomain(key))
+            return false;
+        var live = settings.Current;
+        if (!live.MapsBySpan.TryGetValue(text[..space], out var options) || live.OverridesBySpan.ContainsKey(key))
+            return false;
+        var reply = resolver.TryCachedReply(key, options, live.Render, Encode);
+        if (reply is null)
+            return false;
+        metrics.CacheRequests.Add(1, new System.Diagnostics.TagList { { "result", "hit" } });
+        metrics.Queries.Add(1, new System.Diagnostics.TagList { { "map", options.Name }, { "answer", reply.Answer } });
+        output.Write(reply.Frame);
+        return true;
+    }
+
+    private static readonly Func<Resolution.Resolution, MapOptions, RenderOptions, (byte[], string)> Encode = static (resolution, options, render) =>
+    {
+        var answer = options.Apply(resolution.Answer);
+        var reply = AnswerRenderer.Render(answer, options.TlsRpt, render);
+        var buffer = new ArrayBufferWriter<byte>();
+        reply.WriteTo(buffer);
+        return (buffer.WrittenSpan.ToArray(), AnswerLabel(answer.Verdict, reply));
+    };
+
+    // Lower-case LDH labels, no leading, trailing or double dot, not all digits and dots (an address):
+    // exactly the keys NextHopParser maps to themselves, so the cached domain is the one Postfix means.
+    private static bool IsPlainDomain(ReadOnlySpan<char> key)
+    {
+        if (key.IsEmpty || key.Length > 253 || key[0] == '.' || key[^1] == '.' || key.Contains("..", StringComparison.Ordinal))
+            return false;
+        bool letter = false;
+        foreach (char c in key)
+        {
+            if (c is >= 'a' and <= 'z' or '-')
+                letter = true;
+            else if (c is not (>= '0' and <= '9' or '.'))
+                return false;
+        }
+        return letter;
+    }
+
     private SocketmapReply Count(string map, Verdict? verdict, SocketmapReply reply)
+    {
+        metrics.Queries.Add(1, new System.Diagnostics.TagList { { "map", map }, { "answer", AnswerLabel(verdict, reply) } });
+        return reply;
+    }
+
+    private static string AnswerLabel(Verdict? verdict, SocketmapReply reply)
     {
         string answer = reply.Status switch
         {
@@ -60,7 +124,6 @@ public sealed class SocketmapService(PolicyResolver resolver, LiveSettings setti
                 _ => "notfound",
             },
         };
-        metrics.Queries.Add(1, new System.Diagnostics.TagList { { "map", map }, { "answer", answer } });
-        return reply;
+        return answer;
     }
 }
