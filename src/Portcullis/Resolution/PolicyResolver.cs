@@ -196,20 +196,26 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
 
     private async Task RunSharedAsync(string domain, TaskCompletionSource<Resolution> mine)
     {
+        Resolution r;
         try
         {
-            mine.SetResult(await Task.Run(() => ResolveCoreAsync(domain, TimeSpan.Zero, CancellationToken.None)));
+            r = await Task.Run(() => ResolveCoreAsync(domain, TimeSpan.Zero, CancellationToken.None));
         }
         catch (Exception ex)
         {
+            Unregister(domain, mine);
             mine.SetException(ex);
+            return;
         }
-        finally
-        {
-            // Only this resolution's own entry: a newer one may already be registered.
-            _inflight.TryRemove(new KeyValuePair<string, Task<Resolution>>(domain, mine.Task));
-        }
+        Unregister(domain, mine);
+        mine.SetResult(r);
     }
+
+    // Before completing: a waiter resumed by the result must not find this finished resolution
+    // still registered (a refresh would take its stale result instead of resolving). Only this
+    // resolution's own entry: a newer one may already be registered.
+    private void Unregister(string domain, TaskCompletionSource<Resolution> mine) =>
+        _inflight.TryRemove(new KeyValuePair<string, Task<Resolution>>(domain, mine.Task));
 
     /// <summary>
     /// Proactive refresh: resolves as if <paramref name="ahead"/> had already passed, so results
@@ -221,21 +227,20 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
         var shared = _inflight.GetOrAdd(domain, mine.Task);
         if (shared != mine.Task)
             return await shared.WaitAsync(ct); // a live query is already resolving it
+        Resolution r;
         try
         {
-            var r = await ResolveCoreAsync(domain, ahead, ct);
-            mine.SetResult(r);
-            return r;
+            r = await ResolveCoreAsync(domain, ahead, ct);
         }
         catch (Exception ex)
         {
+            Unregister(domain, mine);
             mine.SetException(ex);
             throw;
         }
-        finally
-        {
-            _inflight.TryRemove(new KeyValuePair<string, Task<Resolution>>(domain, mine.Task));
-        }
+        Unregister(domain, mine);
+        mine.SetResult(r);
+        return r;
     }
 
     /// <summary>Domains worth refreshing: queried before, with a DANE verdict or a valid MTA-STS policy.</summary>
