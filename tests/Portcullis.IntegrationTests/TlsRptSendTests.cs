@@ -45,13 +45,12 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         ? $$"""{"d": "{{domain}}","pr": "v=TLSRPTv1; rua={{rua}}","policies":[{"policy-type":{{policy}},"policy-domain": "{{domain}}","policy-string":["version: STSv1","mode: enforce","mx: mx.{{domain}}","max_age: 86400"],"mx-host":["mx.{{domain}}"],"failure-details":[{"c":204,"s": "192.0.2.10","n": "mx.{{domain}}","h": "mx.{{domain}}","r": "198.51.100.25","a": "certificate has expired","f": "X509_V_ERR_CERT_HAS_EXPIRED"}],"t":1,"f":1}]}"""
         : $$"""{"d": "{{domain}}","pr": "v=TLSRPTv1; rua={{rua}}","policies":[{"policy-type":{{policy}},"policy-domain": "{{domain}}","policy-string":["version: STSv1","mode: enforce","mx: mx.{{domain}}","max_age: 86400"],"mx-host":["mx.{{domain}}"],"t":0,"f":0}]}""";
 
-    /// <summary>The `tlsrpt send` configuration: same database as the collecting daemon, relay on loopback.</summary>
-    private async Task<string> SendConfigAsync(string db, int smtpPort)
+    /// <summary>Sending configuration: the collecting daemon's database, a relay on loopback, DKIM.</summary>
+    private string SendYaml(string db, int smtpPort, string extra = "")
     {
-        string path = Path.Combine(_dir, "send.yaml");
         string dkim = Path.Combine(_dir, "dkim.pem");
-        await File.WriteAllTextAsync(dkim, _dkim.ExportPkcs8PrivateKeyPem(), _ct);
-        await File.WriteAllTextAsync(path, $"""
+        File.WriteAllText(dkim, _dkim.ExportPkcs8PrivateKeyPem());
+        return $"""
             tlsrpt:
               database: {db}
               send:
@@ -64,7 +63,15 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
                 allow_private_addresses: true
                 dkim_key_file: {dkim}
                 dkim_selector: rpt
-            """, _ct);
+
+            """ + extra;
+    }
+
+    /// <summary>The same as a file for `tlsrpt send`.</summary>
+    private async Task<string> SendConfigAsync(string db, int smtpPort)
+    {
+        string path = Path.Combine(_dir, "send.yaml");
+        await File.WriteAllTextAsync(path, SendYaml(db, smtpPort), _ct);
         return path;
     }
 
@@ -176,18 +183,8 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         }
         int smtpPort = FreePort.Tcp();
         await using var sink = new SmtpSink(IPAddress.Loopback, "relay.sender.test", TestCa.CreateSelfSigned("relay.sender.test"), port: smtpPort);
-        await using var daemon = await DaemonProcess.StartAsync(_dns.ResolverEndpoint, _ca.ChildEnvironment, Path.Combine(_dir, "cache.db"), $"""
-            tlsrpt:
-              database: {db}
-              send:
-                enabled: true
-                organization_name: Sender Test Org
-                contact_info: mailto:postmaster@sender.test
-                mail_from: tlsrpt-noreply@sender.test
-                smtp_server: 127.0.0.1:{smtpPort}
-                send_after: 0
-                spread: 0
-            """, _ct);
+        await using var daemon = await DaemonProcess.StartAsync(_dns.ResolverEndpoint, _ca.ChildEnvironment, Path.Combine(_dir, "cache.db"),
+            SendYaml(db, smtpPort, "    send_after: 0\n    spread: 0\n"), _ct);
         Assert.True(await daemon.WaitForOutputAsync("delivered", TimeSpan.FromSeconds(30)), daemon.Output);
         var message = Assert.Single(sink.Messages);
         Assert.Equal("tlsrpt@late.rcv.test", message.Recipient);
