@@ -214,6 +214,13 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
             client.SendTo(Encoding.UTF8.GetBytes(Datagram("down.rcv.test", "mailto:r@down.rcv.test", "2", failed: false)), new UnixDomainSocketEndPoint(sock));
             Assert.Equal(0, await daemon.StopAsync(_ct)); // a clean stop writes what was received
         }
+        // Sending is refused outright when not configured: no report without its required identity.
+        string collectOnly = Path.Combine(_dir, "collect-only.yaml");
+        await File.WriteAllTextAsync(collectOnly, $"tlsrpt:\n  database: {db}\n", _ct);
+        var refused = await DaemonProcess.RunCliAsync(_ca.ChildEnvironment, ["tlsrpt", "send", "--day", "today", "--config", collectOnly], _ct);
+        Assert.Equal(78, refused.ExitCode);
+        Assert.Contains("tlsrpt.send.enabled is false", refused.Stderr);
+
         var send = await DaemonProcess.RunCliAsync(_ca.ChildEnvironment, ["tlsrpt", "send", "--day", "today", "--config", sendConfig], _ct);
         Assert.Equal(1, send.ExitCode);
         Assert.Contains("1 report(s) generated, 0 delivered, 1 not delivered", send.Stdout);

@@ -49,6 +49,13 @@ public static class TlsRptCommand
     /// <summary><c>tlsrpt send</c>: generate the reports that are due (or one day's now) and deliver what is pending.</summary>
     public static async Task<int> SendAsync(Settings s, string? day, TextWriter o, CancellationToken ct)
     {
+        if (!s.Config.Tlsrpt.Send.Enabled)
+        {
+            // Without it the identity fields were never validated: reports would lack required fields.
+            await Console.Error.WriteLineAsync("portcullis: tlsrpt.send.enabled is false in this configuration; " +
+                "set it with organization_name, contact_info and mail_from (see README, \"Reporting your own sessions\")");
+            return 78;
+        }
         DateOnly? forced = day is null ? null
             : day == "today" ? DateOnly.FromDateTime(DateTime.UtcNow)
             : DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture);
