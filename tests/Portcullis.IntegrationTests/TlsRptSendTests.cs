@@ -162,7 +162,7 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         // Bookkeeping: both deliveries sent; a second run sends nothing again.
         var sent = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "sent", "--config", sendConfig], _ct);
         output.WriteLine("$ portcullis tlsrpt sent\n" + sent.Stdout);
-        Assert.Contains(sent.Stdout.Split('\n'), l => l.Contains("mail.rcv.test", StringComparison.Ordinal) && l.Contains("sent", StringComparison.Ordinal) && l.Contains("mailto:tlsrpt@rcv.test", StringComparison.Ordinal));
+        Assert.Contains(sent.Stdout.Split('\n'), l => l.Contains("mail.rcv.test                        7       3 sent         1  mailto:tlsrpt@rcv.test", StringComparison.Ordinal));
         Assert.Contains(sent.Stdout.Split('\n'), l => l.Contains("web.rcv.test", StringComparison.Ordinal) && l.Contains("sent", StringComparison.Ordinal) && l.Contains("https://reports.rcv.test:8443/v1/tlsrpt", StringComparison.Ordinal));
         var again = await DaemonProcess.RunCliAsync(env, ["tlsrpt", "send", "--day", "today", "--config", sendConfig, "--dns", _dns.ResolverEndpoint.ToString()], _ct);
         Assert.Contains("0 report(s) generated, 0 delivered", again.Stdout);

@@ -80,9 +80,12 @@ public static class TlsRptCommand
             : DateOnly.ParseExact(since, "yyyy-MM-dd", CultureInfo.InvariantCulture);
         using var store = new Sending.SessionStore(s.TlsRptDatabase);
         var rows = store.Deliveries(from);
-        o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");
+        o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"OK",7} {"FAILED",7} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");
         foreach (var r in rows)
-            o.WriteLine($"{r.Day:yyyy-MM-dd} {r.Domain,-30} {r.Status,-8} {r.Attempts,5}  {r.Destination}{(r.LastError is null ? "" : "  " + r.LastError)}");
+        {
+            o.WriteLine($"{r.Day:yyyy-MM-dd} {r.Domain,-30} {r.Successful,7} {r.Failed,7} {r.Status,-8} {r.Attempts,5}  " +
+                $"{r.Destination}{(r.LastError is null ? "" : "  " + r.LastError)}");
+        }
         o.WriteLine($"{rows.Count} delivery row(s) since {from:yyyy-MM-dd}");
         return 0;
     }

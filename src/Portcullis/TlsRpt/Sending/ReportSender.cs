@@ -88,9 +88,9 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
         string json = ReportDocument.Json(day, reportId, who, tallies);
         string? record = store.PolicyRecord(day, domain);
         var (destinations, problem) = record is null ? ([], "Postfix reported no _smtp._tls record") : ReportDestination.FromRecord(record);
-        if (!store.AddReport(day, domain, reportId, json, destinations, problem is null ? null : "not sent: " + problem, now))
-            return null;
         long ok = tallies.Sum(t => t.Successful), failed = tallies.Sum(t => t.Failed);
+        if (!store.AddReport(day, domain, reportId, json, destinations, problem is null ? null : "not sent: " + problem, (ok, failed), now))
+            return null;
         if (problem is not null)
             log.LogWarning("TLS-RPT report for {Domain} {Day:yyyy-MM-dd} not sent: {Problem}", domain, day, problem);
         else

@@ -10,7 +10,8 @@ public sealed record PendingDelivery(string ReportId, string Domain, DateOnly Da
     DateTimeOffset? FirstAttempt, string Json);
 
 /// <summary>Outcome of one delivery row, for `tlsrpt sent` and tests.</summary>
-public sealed record DeliveryRow(string ReportId, string Domain, DateOnly Day, string Destination, string Status, int Attempts, string? LastError);
+public sealed record DeliveryRow(string ReportId, string Domain, DateOnly Day, long Successful, long Failed, string Destination, string Status,
+    int Attempts, string? LastError);
 
 /// <summary>
 /// The sending side's state in SQLite (the TLS-RPT database): per day, recipient domain and policy,
@@ -45,7 +46,8 @@ public sealed class SessionStore : IDisposable
                 day TEXT NOT NULL, domain TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (day, domain));
             CREATE TABLE IF NOT EXISTS tlsrpt_out_reports (
                 day TEXT NOT NULL, domain TEXT NOT NULL, report_id TEXT NOT NULL UNIQUE, json TEXT NOT NULL,
-                created_utc INTEGER NOT NULL, note TEXT, PRIMARY KEY (day, domain));
+                created_utc INTEGER NOT NULL, note TEXT, successful INTEGER NOT NULL, failed INTEGER NOT NULL,
+                PRIMARY KEY (day, domain));
             CREATE TABLE IF NOT EXISTS tlsrpt_out_deliveries (
                 report_id TEXT NOT NULL, destination TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
                 first_attempt_utc INTEGER, next_attempt_utc INTEGER NOT NULL, last_error TEXT, done_utc INTEGER,
@@ -137,14 +139,14 @@ public sealed class SessionStore : IDisposable
     /// <summary>Stores a generated report with one pending delivery per destination, atomically.</summary>
     /// <returns>False when this day's report for the domain already exists.</returns>
     public bool AddReport(DateOnly day, string domain, string reportId, string json, IReadOnlyList<ReportDestination> destinations,
-        string? note, DateTimeOffset now)
+        string? note, (long Successful, long Failed) sessions, DateTimeOffset now)
     {
         lock (_lock)
         {
             using var tx = _tx = _db.BeginTransaction();
             try
             {
-                return AddReport(tx, day, domain, reportId, json, destinations, note, now);
+                return AddReport(tx, day, domain, reportId, json, destinations, note, sessions, now);
             }
             finally
             {
@@ -154,10 +156,11 @@ public sealed class SessionStore : IDisposable
     }
 
     private bool AddReport(SqliteTransaction tx, DateOnly day, string domain, string reportId, string json,
-        IReadOnlyList<ReportDestination> destinations, string? note, DateTimeOffset now)
+        IReadOnlyList<ReportDestination> destinations, string? note, (long Successful, long Failed) sessions, DateTimeOffset now)
     {
-        int n = Exec("INSERT OR IGNORE INTO tlsrpt_out_reports VALUES ($d, $dom, $id, $j, $t, $n)",
-            ("$d", Day(day)), ("$dom", domain), ("$id", reportId), ("$j", json), ("$t", now.ToUnixTimeSeconds()), ("$n", note));
+        int n = Exec("INSERT OR IGNORE INTO tlsrpt_out_reports VALUES ($d, $dom, $id, $j, $t, $n, $ok, $fail)",
+            ("$d", Day(day)), ("$dom", domain), ("$id", reportId), ("$j", json), ("$t", now.ToUnixTimeSeconds()), ("$n", note),
+            ("$ok", sessions.Successful), ("$fail", sessions.Failed));
         if (n == 0)
             return false;
         foreach (var dest in destinations)
@@ -216,11 +219,12 @@ public sealed class SessionStore : IDisposable
         lock (_lock)
         {
             return Query("""
-                SELECT r.report_id, r.domain, r.day, COALESCE(d.destination, '-'), COALESCE(d.status, r.note), COALESCE(d.attempts, 0), d.last_error
+                SELECT r.report_id, r.domain, r.day, r.successful, r.failed, COALESCE(d.destination, '-'), COALESCE(d.status, r.note),
+                    COALESCE(d.attempts, 0), d.last_error
                 FROM tlsrpt_out_reports r LEFT JOIN tlsrpt_out_deliveries d ON d.report_id = r.report_id
                 WHERE r.day >= $s ORDER BY r.day, r.domain, d.destination
-                """, r => new DeliveryRow(r.GetString(0), r.GetString(1), ParseDay(r.GetString(2)), r.GetString(3),
-                    r.IsDBNull(4) ? "?" : r.GetString(4), r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6)), ("$s", Day(since)));
+                """, r => new DeliveryRow(r.GetString(0), r.GetString(1), ParseDay(r.GetString(2)), r.GetInt64(3), r.GetInt64(4), r.GetString(5),
+                    r.IsDBNull(6) ? "?" : r.GetString(6), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8)), ("$s", Day(since)));
         }
     }
 
