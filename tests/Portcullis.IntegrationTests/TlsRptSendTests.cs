@@ -170,6 +170,42 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_flood_of_datagrams_is_counted_without_loss_and_the_socketmap_still_answers()
+    {
+        string sock = Path.Combine(_dir, "flood.sock"), db = Path.Combine(_dir, "flood.db");
+        await using var daemon = await DaemonProcess.StartAsync(_dns.ResolverEndpoint, _ca.ChildEnvironment, Path.Combine(_dir, "cache.db"),
+            $"tlsrpt:\n  database: {db}\n  collect_socket: {sock}\n", _ct);
+        Assert.True(await daemon.WaitForOutputAsync("Collecting TLS-RPT session results"), daemon.Output);
+        const int N = 20_000;
+        var ok = Encoding.UTF8.GetBytes(Datagram("flood.rcv.test", "mailto:r@flood.rcv.test", "2", failed: false));
+        var bad = Encoding.UTF8.GetBytes(Datagram("flood.rcv.test", "mailto:r@flood.rcv.test", "1", failed: true));
+        using (var client = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified))
+        {
+            // Blocking sends (libtlsrpt's are non-blocking): the test measures loss inside the daemon only.
+            var to = new UnixDomainSocketEndPoint(sock);
+            for (int i = 0; i < N; i++)
+                client.SendTo(i % 10 == 0 ? bad : ok, to);
+        }
+        // Meanwhile Postfix's lookups go on.
+        await using (var c = await daemon.ConnectAsync(_ct))
+            Assert.Equal("NOTFOUND ", await c.QueryAsync("QUERY", "[192.0.2.1]", _ct));
+        using var http = new HttpClient();
+        string metrics = "";
+        for (int i = 0; i < 300 && !metrics.Contains($"portcullis_tlsrpt_datagrams_total{{outcome=\"recorded\"}} {N}", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100, _ct);
+            metrics = await http.GetStringAsync($"http://127.0.0.1:{daemon.Port}/metrics", _ct);
+        }
+        Assert.Contains($"portcullis_tlsrpt_datagrams_total{{outcome=\"recorded\"}} {N}", metrics);
+        Assert.DoesNotContain("outcome=\"dropped\"", metrics);
+        Assert.Equal(0, await daemon.StopAsync(_ct));
+        using var store = new Portcullis.TlsRpt.Sending.SessionStore(db);
+        var tallies = store.Tallies(DateOnly.FromDateTime(DateTime.UtcNow), "flood.rcv.test");
+        Assert.Equal((N - N / 10L, 0L), (tallies.Single(t => t.Policy.PolicyType == "sts").Successful, tallies.Single(t => t.Policy.PolicyType == "sts").Failed));
+        Assert.Equal((0L, N / 10L), (tallies.Single(t => t.Policy.PolicyType == "tlsa").Successful, tallies.Single(t => t.Policy.PolicyType == "tlsa").Failed));
+    }
+
+    [Fact]
     public async Task The_daemon_reports_a_finished_day_by_itself()
     {
         // Yesterday's sessions, counted as the collector would have (same store code, same file).
