@@ -16,7 +16,7 @@ public sealed class CheckFixture : IAsyncLifetime
     private readonly List<SmtpSink> _sinks = [];
     private readonly int _net = Random.Shared.Next(1, 250);
 
-    private string Ip(int n) => $"127.10.{_net}.{n}";
+    public string Ip(int n) => $"127.10.{_net}.{n}";
 
     public async Task InitializeAsync()
     {
@@ -50,6 +50,11 @@ public sealed class CheckFixture : IAsyncLifetime
         z.Mx("mx.good.chk.test.", owner: "twosts").MtaSts("1", "twosts").MtaSts("2", "twosts");
 
         z.Mx("mx1.weak.chk.test.", 10, "weak").Mx("mx2.weak.chk.test.", 20, "weak").A("mx1.weak", Ip(4)).A("mx2.weak", Ip(5));
+        // One MX host on two addresses, the second of which does not offer STARTTLS, and a third whose
+        // certificate is for another name: every address is probed, each distinct certificate judged.
+        var multiCert = Ca.IssueLeaf("mx.multi.chk.test");
+        _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(6)), "mx.multi.chk.test", multiCert));
+        z.Mx("mx.multi.chk.test.", owner: "multi").Add($"mx.multi A {Ip(6)}").Add($"mx.multi A {Ip(3)}").Add($"mx.multi A {Ip(2)}");
         w.Zone("plain.test", signed: false).Mx("mx.good.chk.test.");
         w.Zone("bogus.test", bogusDs: true).Mx("mx.good.chk.test.");
         Dns = await w.StartAsync();
@@ -112,6 +117,22 @@ public sealed class CheckTests(CheckFixture world) : IClassFixture<CheckFixture>
         Assert.Contains("not offered", items["mx2.bad.chk.test/STARTTLS"].Detail);
         Assert.Equal("fail", items["TLS-RPT/_smtp._tls record"].Status);          // http: rua
         Assert.Contains("fix:", text);
+    }
+
+    [Fact]
+    public async Task Every_address_of_an_mx_host_is_probed_and_each_certificate_judged()
+    {
+        var (exit, items, text) = await CheckAsync("multi.chk.test");
+        Assert.Equal(1, exit);
+        string good = world.Ip(6), plain = world.Ip(3), wrong = world.Ip(2);
+        Assert.Equal("pass", items[$"mx.multi.chk.test/STARTTLS {good}"].Status);
+        Assert.Equal("fail", items[$"mx.multi.chk.test/STARTTLS {plain}"].Status);
+        Assert.Contains("not offered", items[$"mx.multi.chk.test/STARTTLS {plain}"].Detail);
+        Assert.Equal("pass", items[$"mx.multi.chk.test/STARTTLS {wrong}"].Status);
+        Assert.Equal("pass", items[$"mx.multi.chk.test/certificate name {good}"].Status);
+        Assert.Equal("warn", items[$"mx.multi.chk.test/certificate name {wrong}"].Status); // no MTA-STS: a warning
+        Assert.Contains("CN=wrong-name.invalid", items[$"mx.multi.chk.test/certificate name {wrong}"].Detail);
+        Assert.False(items.ContainsKey("mx.multi.chk.test/STARTTLS"), text);
     }
 
     [Theory]

@@ -145,43 +145,61 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
         return policy;
     }
 
+    /// <summary>Senders may reach any address of an MX host, so each is probed (at most this many).</summary>
+    private const int MaxProbedAddresses = 8;
+
     private async Task CheckHostAsync(string host, StsPolicy? policy, Action<string, string, CheckStatus, string, string?> add, CancellationToken ct)
     {
         var a = await dns.QueryAAsync(host, ct);
         var aaaa = await dns.QueryAaaaAsync(host, ct);
-        var addresses = a.Records.Concat(aaaa.Records).ToList();
+        var addresses = a.Records.Concat(aaaa.Records).Distinct().Take(MaxProbedAddresses).ToList();
         if (addresses.Count == 0)
         {
             add(host, "address", CheckStatus.Fail, $"{a.Detail}; {aaaa.Detail}", "Give the MX host A/AAAA records.");
             return;
         }
-        var probe = await StartTlsProbe.RunAsync(host, addresses[0], probeTimeout, ct);
-        if (probe.Error is not null)
+        var probes = await Task.WhenAll(addresses.Select(ip => StartTlsProbe.RunAsync(host, ip, probeTimeout, ct)));
+        // One address keeps the plain titles; several get the address in each title.
+        string Title(string what, string? where) => addresses.Count == 1 || where is null ? what : $"{what} {where}";
+        foreach (var probe in probes)
         {
-            add(host, "STARTTLS", CheckStatus.Fail, $"{probe.Address}: {probe.Error}", "Offer STARTTLS with a valid certificate on port 25.");
-            return;
+            if (probe.Error is not null)
+                add(host, Title("STARTTLS", probe.Address.ToString()), CheckStatus.Fail, $"{probe.Address}: {probe.Error}", "Offer STARTTLS with a valid certificate on port 25.");
+            else
+                add(host, Title("STARTTLS", probe.Address.ToString()), CheckStatus.Pass, $"{probe.Address}: offered and negotiated", null);
         }
-        add(host, "STARTTLS", CheckStatus.Pass, $"{probe.Address}: offered and negotiated", null);
-        var leaf = probe.Chain.FirstOrDefault();
-        if (leaf is null)
+        // Each distinct certificate is judged once, naming the addresses that serve it when they differ.
+        var served = probes.Where(p => p.Error is null && p.Chain.Count > 0).GroupBy(p => p.Chain[0].Thumbprint).ToList();
+        if (served.Count == 0)
             return;
+        var tlsa = await dns.QueryTlsaAsync("_25._tcp." + host, ct);
+        foreach (var group in served)
+        {
+            string? where = served.Count == 1 ? null : string.Join(", ", group.Select(p => p.Address));
+            CheckCertificate(host, group.First(), policy, tlsa, t => Title(t, where), add);
+        }
+    }
+
+    private void CheckCertificate(string host, ProbeResult probe, StsPolicy? policy, DnsResult<Core.Dns.TlsaRecord> tlsa, Func<string, string> title,
+        Action<string, string, CheckStatus, string, string?> add)
+    {
+        var leaf = probe.Chain[0];
         bool nameOk = (probe.Errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
         bool chainOk = (probe.Errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0;
         var sts = policy?.Mode == StsMode.Enforce ? CheckStatus.Fail : CheckStatus.Warn;
-        add(host, "certificate name", nameOk ? CheckStatus.Pass : sts, nameOk ? $"{leaf.Subject} covers {host}" : $"{leaf.Subject} does not cover {host}",
+        add(host, title("certificate name"), nameOk ? CheckStatus.Pass : sts, nameOk ? $"{leaf.Subject} covers {host}" : $"{leaf.Subject} does not cover {host}",
             nameOk ? null : $"Use a certificate whose subjectAltName includes {host} (required under MTA-STS enforce).");
-        add(host, "certificate chain", chainOk ? CheckStatus.Pass : sts, chainOk ? "trusted (Web PKI)" : $"not trusted: {probe.ChainStatus}",
+        add(host, title("certificate chain"), chainOk ? CheckStatus.Pass : sts, chainOk ? "trusted (Web PKI)" : $"not trusted: {probe.ChainStatus}",
             chainOk ? null : "Serve the full chain from a publicly trusted CA (required under MTA-STS; DANE-EE does not need it).");
         var left = leaf.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime;
-        add(host, "certificate expiry", left < TimeSpan.Zero ? CheckStatus.Fail : left < ExpirySoon ? CheckStatus.Warn : CheckStatus.Pass,
+        add(host, title("certificate expiry"), left < TimeSpan.Zero ? CheckStatus.Fail : left < ExpirySoon ? CheckStatus.Warn : CheckStatus.Pass,
             $"expires {leaf.NotAfter.ToUniversalTime():yyyy-MM-dd} ({left.TotalDays:0} days)", left < ExpirySoon ? "Renew the certificate." : null);
 
-        var tlsa = await dns.QueryTlsaAsync("_25._tcp." + host, ct);
         if (tlsa.Status == DnsStatus.Secure)
         {
             var usable = tlsa.Records.Where(r => TlsaUsability.WhyUnusable(r) is null).ToList();
             bool match = usable.Any(r => TlsaMatch.Matches(r, probe.Chain));
-            add(host, "TLSA", usable.Count == 0 ? CheckStatus.Fail : match ? CheckStatus.Pass : CheckStatus.Fail,
+            add(host, title("TLSA"), usable.Count == 0 ? CheckStatus.Fail : match ? CheckStatus.Pass : CheckStatus.Fail,
                 usable.Count == 0 ? $"{tlsa.Records.Count} TLSA record(s), none usable (usage 2/3, selector 0/1, matching 0/1/2)"
                     : match ? $"{usable.Count} usable TLSA record(s); the served certificate matches"
                     : "no usable TLSA record matches the certificate served: DANE senders will defer",
@@ -189,11 +207,11 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
         }
         else if (tlsa.Status == DnsStatus.Insecure)
         {
-            add(host, "TLSA", CheckStatus.Warn, "TLSA records in an unsigned zone are ignored by senders", "Sign the zone with DNSSEC.");
+            add(host, title("TLSA"), CheckStatus.Warn, "TLSA records in an unsigned zone are ignored by senders", "Sign the zone with DNSSEC.");
         }
         else if (tlsa.IsError)
         {
-            add(host, "TLSA", CheckStatus.Fail, tlsa.Detail, "Fix the zone: DANE senders defer mail while TLSA lookups fail.");
+            add(host, title("TLSA"), CheckStatus.Fail, tlsa.Detail, "Fix the zone: DANE senders defer mail while TLSA lookups fail.");
         }
     }
 
