@@ -55,6 +55,7 @@ public sealed class CheckFixture : IAsyncLifetime
         var multiCert = Ca.IssueLeaf("mx.multi.chk.test");
         _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(6)), "mx.multi.chk.test", multiCert));
         z.Mx("mx.multi.chk.test.", owner: "multi").Add($"mx.multi A {Ip(6)}").Add($"mx.multi A {Ip(3)}").Add($"mx.multi A {Ip(2)}");
+        z.A("implicit", Ip(1)); // no MX: mail goes to the domain's own address
         w.Zone("plain.test", signed: false).Mx("mx.good.chk.test.");
         w.Zone("bogus.test", bogusDs: true).Mx("mx.good.chk.test.");
         Dns = await w.StartAsync();
@@ -100,6 +101,18 @@ public sealed class CheckTests(CheckFixture world) : IClassFixture<CheckFixture>
                      "mx.good.chk.test/TLSA", "TLS-RPT/_smtp._tls record" })
             Assert.True(items.TryGetValue(key, out var v) && v.Status == "pass", $"{key}: {(items.TryGetValue(key, out var x) ? x : ("missing", ""))}\n{text}");
         Assert.Contains("0 failures", text);
+        Assert.False(items.ContainsKey("MTA-STS/line endings"), text); // CRLF, as RFC 8461 specifies: nothing to say
+    }
+
+    [Fact]
+    public async Task A_domain_without_mx_is_checked_as_its_own_mail_host_with_a_warning()
+    {
+        var (_, items, text) = await CheckAsync("implicit.chk.test");
+        Assert.Equal("warn", items["MX/MX records"].Status);
+        Assert.Contains("implicit MX", items["MX/MX records"].Detail);
+        Assert.Equal("pass", items["implicit.chk.test/STARTTLS"].Status);
+        Assert.Equal("warn", items["implicit.chk.test/certificate name"].Status); // the sink's certificate is for mx.good
+        Assert.Contains("Publish MX records", text);
     }
 
     [Fact]
