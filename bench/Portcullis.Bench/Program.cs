@@ -24,6 +24,10 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
 }
 int seconds = Arg("--seconds", 10), connections = Arg("--connections", 16), bulk = Arg("--domains", 100_000);
 bool peer = !args.Contains("--no-peer");
+// --pin: the servers on CPU 0, this load client on CPU 1, so client and server do not take turns on one core.
+bool pin = args.Contains("--pin") && Environment.ProcessorCount >= 2;
+if (pin)
+    await Pin(Environment.ProcessId, "1");
 // --runs picks scenarios (default all), to iterate on one without waiting for the others.
 var runs = (ArgText("--runs") ?? "cached,uncached,memory,delay").Split(',').ToHashSet(StringComparer.Ordinal);
 int delayMs = Arg("--delay-ms", 10), samples = Arg("--samples", 20), warmup = Arg("--warmup", 3);
@@ -52,7 +56,8 @@ w.Zone("wild.bench.test").A("*");
 await using var dns = await w.StartAsync();
 string dir = Directory.CreateTempSubdirectory("portcullis-bench-").FullName;
 
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Cpu()}; {DateTime.UtcNow:yyyy-MM-dd}; {seconds} s per run, {connections} connections");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Cpu()}; {DateTime.UtcNow:yyyy-MM-dd}; {seconds} s per run, {connections} connections" +
+    (pin ? "; servers pinned to CPU 0, load client to CPU 1" : ""));
 var rows = new List<(string Name, LoadResult R)>();
 const string Config = "refresh:\n  enabled: false\nmta_sts:\n  allow_private_addresses: true\n";
 long idle = 0, rssBulk = 0;
@@ -63,6 +68,8 @@ if (runs.Overlaps(["cached", "uncached", "memory"]))
 {
     await using var daemon = await DaemonProcess.StartAsync(dns.ResolverEndpoint, ca.ChildEnvironment, Path.Combine(dir, "cache.db"),
         Config, CancellationToken.None);
+    if (pin)
+        await Pin(daemon.Pid, "0");
     await Task.Delay(1000);
     idle = LoadClient.Rss(daemon.Pid);
     idleParts = LoadClient.RssBreakdown(daemon.Pid);
@@ -135,6 +142,8 @@ if (peer && runs.Contains("cached"))
         foreach (var (k, v) in ca.ChildEnvironment)
             psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
+        if (pin)
+            await Pin(p.Id, "0");
         _ = p.StandardError.ReadToEndAsync();
         _ = p.StandardOutput.ReadToEndAsync();
         await WaitPort(port);
@@ -237,6 +246,15 @@ int Arg(string name, int fallback)
 {
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+// taskset -a: every thread of the process; threads started later inherit the mask.
+static async Task Pin(int pid, string cpus)
+{
+    using var p = Process.Start(new ProcessStartInfo("taskset", ["-a", "-p", "-c", cpus, pid.ToString(CultureInfo.InvariantCulture)])
+        { RedirectStandardOutput = true })!;
+    await p.StandardOutput.ReadToEndAsync();
+    await p.WaitForExitAsync();
 }
 
 static void Target(string what, bool ok) => Console.WriteLine($"{(ok ? "PASS" : "FAIL")}  {what}");
