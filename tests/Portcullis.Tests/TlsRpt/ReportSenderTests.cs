@@ -136,6 +136,27 @@ public sealed class ReportSenderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_delivery_leased_by_another_run_is_left_to_it_until_the_lease_ends()
+    {
+        Record(Nov30, DatagramParserTests.StsFailure);
+        _mail.Results.Enqueue(DeliveryResult.Retry("421 try later"));
+        _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
+        await _sender.RunAsync(null, default); // generated, first attempt fails: retry in 5 minutes
+        Assert.Single(_mail.Sent);
+        _time.Advance(TimeSpan.FromMinutes(5));
+        // Another run (the CLI, or a second daemon on the same file) takes the due delivery first.
+        var pending = Assert.Single(_store.DueDeliveries(_time.GetUtcNow()));
+        Assert.True(_store.TryClaim(pending, _time.GetUtcNow(), TimeSpan.FromMinutes(10)));
+        Assert.False(_store.TryClaim(pending, _time.GetUtcNow(), TimeSpan.FromMinutes(10))); // only one can hold it
+        await _sender.RunAsync(null, default);
+        Assert.Single(_mail.Sent); // not sent twice
+        _time.Advance(TimeSpan.FromMinutes(10)); // the other run never finished: its lease ends
+        await _sender.RunAsync(null, default);
+        Assert.Equal(2, _mail.Sent.Count);
+        Assert.Equal("sent", Assert.Single(_store.Deliveries(Nov30)).Status);
+    }
+
+    [Fact]
     public async Task A_permanent_rejection_is_not_retried()
     {
         Record(Nov30, DatagramParserTests.StsFailure);
