@@ -55,6 +55,11 @@ public sealed class DatagramCollector(string path, UnixFileMode mode, SessionSto
         catch (OperationCanceledException)
         {
         }
+        catch (SocketException ex)
+        {
+            // An exception here would stop the whole host; only collection ends.
+            log.LogError("TLS-RPT collection on {Path} stopped: {Error}", path, ex.Message);
+        }
         finally
         {
             _queue.Writer.TryComplete();
