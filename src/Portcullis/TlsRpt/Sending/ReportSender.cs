@@ -36,7 +36,9 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
             ct.ThrowIfCancellationRequested();
             if (!store.TryClaim(pending, now, TimeSpan.FromMinutes(10)))
                 continue; // another run (daemon or CLI) is delivering it
-            var report = new OutgoingReport(pending.ReportId, pending.Domain, pending.Day, who.Submitter, pending.Json);
+            // The submitter the report was generated with (its id ends in @SUBMITTER), even if the configuration changed since.
+            string submitter = pending.ReportId[(pending.ReportId.LastIndexOf('@') + 1)..];
+            var report = new OutgoingReport(pending.ReportId, pending.Domain, pending.Day, submitter, pending.Json);
             var result = await DeliverAsync(report, pending.Destination, ct);
             var after = time.GetUtcNow();
             var next = result.Delivered || result.Permanent ? null : planner.NextAttempt(pending.FirstAttempt ?? after, pending.Attempts + 1, after);
