@@ -211,7 +211,7 @@ public sealed class PolicyFetcher : IPolicyFetcher, IDisposable
         return null;
     }
 
-    private static Exception Innermost(Exception ex)
+    internal static Exception Innermost(Exception ex)
     {
         while (ex.InnerException is not null)
             ex = ex.InnerException;

@@ -195,15 +195,8 @@ public sealed class HttpsReportTransport : IReportTransport, IDisposable
         }
         catch (HttpRequestException ex)
         {
-            return DeliveryResult.Retry($"{to.Address}: {Innermost(ex).Message}");
+            return DeliveryResult.Retry($"{to.Address}: {Http.PolicyFetcher.Innermost(ex).Message}");
         }
-    }
-
-    private static Exception Innermost(Exception ex)
-    {
-        while (ex.InnerException is not null)
-            ex = ex.InnerException;
-        return ex;
     }
 
     public void Dispose() => _http.Dispose();
