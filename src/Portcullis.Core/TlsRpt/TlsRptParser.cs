@@ -12,27 +12,7 @@ public static class TlsRptParser
 {
     private static readonly string[] PolicyTypes = ["tlsa", "sts", "no-policy-found"];
 
-    public static (TlsRptReport? Report, string? Error) Parse(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
-            return Report(doc.RootElement);
-        }
-        catch (JsonException ex)
-        {
-            return (null, "not JSON: " + ex.Message);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // JsonDocument validates structure but decodes string bytes only when read.
-            return (null, "invalid UTF-8 in a string: " + ex.Message);
-        }
-        catch (FormatException ex)
-        {
-            return (null, ex.Message);
-        }
-    }
+    public static (TlsRptReport? Report, string? Error) Parse(ReadOnlySpan<byte> json) => JsonInput.Parse(json, 16, Report);
 
     private static (TlsRptReport?, string?) Report(JsonElement root)
     {
@@ -79,8 +59,7 @@ public static class TlsRptParser
         return (new TlsRptReport(org, start, end, Str(root, "contact-info"), id, list), null);
     }
 
-    private static string? Str(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s : null;
+    private static string? Str(JsonElement e, string name) => JsonInput.Str(e, name);
 
     private static long? Num(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) && n >= 0 ? n

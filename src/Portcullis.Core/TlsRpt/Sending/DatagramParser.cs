@@ -19,20 +19,7 @@ public static class DatagramParser
     {
         if (datagram.Length > MaxDatagramBytes)
             return (null, $"datagram of {datagram.Length} bytes exceeds {MaxDatagramBytes}");
-        try
-        {
-            using var doc = JsonDocument.Parse(datagram.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
-            return Event(doc.RootElement);
-        }
-        catch (JsonException ex)
-        {
-            return (null, "not JSON: " + ex.Message);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // JsonDocument validates structure but decodes string bytes only when read.
-            return (null, "invalid UTF-8 in a string: " + ex.Message);
-        }
+        return JsonInput.Parse(datagram, 8, Event);
     }
 
     private static (SessionEvent?, string?) Event(JsonElement root)
@@ -97,8 +84,7 @@ public static class DatagramParser
         return d.Length is > 0 and <= 253 && d.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_') ? d : null;
     }
 
-    private static string? Str(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s : null;
+    private static string? Str(JsonElement e, string name) => JsonInput.Str(e, name);
 
     private static int? Int(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : null;
