@@ -149,24 +149,25 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
                 Volatile.Write(ref st.Replies, reply);
             }
         }
+        Counted(st, now);
+        return reply;
+    }
+
+    // A query of this domain: refresh follows recent queries, the cache tools show the hits.
+    private static void Counted(DomainState st, DateTimeOffset now)
+    {
         Volatile.Write(ref st.LastQueriedTicks, now.UtcTicks);
         Interlocked.Increment(ref st.Hits);
-        return reply;
     }
 
     private void Touch(string domain, DateTimeOffset now)
     {
         if (_state.TryGetValue(domain, out var st))
         {
-            Volatile.Write(ref st.LastQueriedTicks, now.UtcTicks);
-            Interlocked.Increment(ref st.Hits);
+            Counted(st, now);
             return;
         }
-        Update(domain, now.UtcTicks, static (st, ticks) =>
-        {
-            st.LastQueriedTicks = ticks;
-            st.Hits++;
-        });
+        Update(domain, now, static (st, t) => Counted(st, t));
     }
 
     // Changes one domain's state under its lock, re-creating it if a sweep removed it meanwhile.
