@@ -151,6 +151,34 @@ public static class DaneDecision
         return R(DaneVerdict.Dane, $"{withTlsa} of {hosts.Count} MX host(s) have TLSA records; not all usable");
     }
 
+    /// <summary>
+    /// Step 5: the verdict as far as the resolver's self-test lets it stand. A resolver that cannot
+    /// currently prove it validates makes every DANE state unknown, so the answer is TEMP: a weaker
+    /// answer (dane, or none) for a dane-only domain would be a downgrade an outage could cause.
+    /// A secure answer through a resolver whose self-test says it does not validate contradicts the
+    /// self-test: TEMP until it is re-run.
+    /// </summary>
+    public static DaneResult UnderTrust(DaneResult result, ResolverTrust trust) => trust switch
+    {
+        ResolverTrust.Validating => result,
+        _ when result.Verdict == DaneVerdict.Temp => result,
+        ResolverTrust.Unproven => result with
+        {
+            Verdict = DaneVerdict.Temp,
+            Reason = "the resolver cannot currently prove it validates DNSSEC (self-test failing); DANE status unknown, " +
+                $"delivery must wait (lookups said: {result.Reason})",
+            Ttl = TimeSpan.Zero,
+        },
+        _ when result.Verdict is DaneVerdict.DaneOnly or DaneVerdict.Dane || result.MxSecure || result.Hosts.Any(h => h.Tlsa.Count > 0) => result with
+        {
+            Verdict = DaneVerdict.Temp,
+            Reason = "DNSSEC-signed answers from a resolver whose self-test says it does not validate: DANE status unknown " +
+                $"until the self-test passes (lookups said: {result.Reason})",
+            Ttl = TimeSpan.Zero,
+        },
+        _ => result,
+    };
+
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     public static TimeSpan Clamp(TimeSpan ttl) => ttl < MinTtl ? MinTtl : ttl > MaxTtl ? MaxTtl : ttl;

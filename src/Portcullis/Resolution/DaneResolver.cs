@@ -10,9 +10,10 @@ namespace Portcullis.Resolution;
 /// </summary>
 public sealed class DaneResolver(IDnsResolver dns, TimeSpan budget)
 {
+    /// <param name="trust">What the resolver's self-test lets the verdict rest on (<see cref="DaneDecision.UnderTrust"/>).</param>
     /// <param name="mxKnown">Completed with the MX verdict as soon as it is known (true: null MX), so the
     /// MTA-STS branch can skip its fetch for domains that accept no mail.</param>
-    public async Task<DaneResult> ResolveAsync(string domain, bool resolverValidates, TaskCompletionSource<bool>? mxKnown,
+    public async Task<DaneResult> ResolveAsync(string domain, ResolverTrust trust, TaskCompletionSource<bool>? mxKnown,
         CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -23,9 +24,10 @@ public sealed class DaneResolver(IDnsResolver dns, TimeSpan budget)
             var (hosts, mxSecure, final) = DaneDecision.ClassifyMx(domain, mx);
             mxKnown?.TrySetResult(final?.Verdict == DaneVerdict.NullMx);
             if (final is not null)
-                return final;
+                return DaneDecision.UnderTrust(final, trust);
             var evidence = await Task.WhenAll(hosts.Select(h => ResolveHostAsync(h, mxSecure, cts.Token)));
-            return DaneDecision.Aggregate(mxSecure, mx.Ttl, mx.Detail, evidence, resolverValidates);
+            return DaneDecision.UnderTrust(
+                DaneDecision.Aggregate(mxSecure, mx.Ttl, mx.Detail, evidence, trust == ResolverTrust.Validating), trust);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Portcullis.Cache;
 using Portcullis.Core.Dane;
+using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
 using Portcullis.Dns;
@@ -301,20 +302,27 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
             { Dane = cached, DaneFromCache = true };
         }
 
+        // Fresh lookups rest on the resolver's self-test: while it fails it is re-run first, so a
+        // recovered resolver is trusted at once, and an unproven one yields TEMP, never a weaker answer.
+        var trust = daneFresh ? ResolverTrust.Validating : await health.TrustAsync(ct);
         var mxKnown = daneFresh ? null : new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var daneTask = daneFresh
             ? Task.FromResult(daneEntry!.ToResult(now))
-            : daneResolver.ResolveAsync(domain, health.Validates, mxKnown, ct);
+            : daneResolver.ResolveAsync(domain, trust, mxKnown, ct);
         var stsTask = ResolveStsAsync(domain, stsEntry, mxKnown?.Task ?? Task.FromResult(false), ahead, ct);
         var dane = await daneTask;
         var sts = await stsTask;
 
         if (!daneFresh)
         {
-            if (DaneCacheEntry.From(domain, dane, time.GetUtcNow()) is { } fresh)
+            // A verdict computed while the self-test fails is never cached: it would outlive the outage.
+            if (trust == ResolverTrust.Validating && DaneCacheEntry.From(domain, dane, time.GetUtcNow()) is { } fresh)
                 await SaveDaneAsync(daneEntry, fresh, ct);
-            else
+            else if (dane.Verdict == DaneVerdict.Temp)
+            {
                 log.LogWarning("{Domain}: DANE lookup failed, answering TEMP: {Reason}", domain, dane.Reason);
+                health.Suspect();
+            }
         }
         var answer = PolicyCombiner.Combine(dane, sts.Answer);
         log.LogInformation("{Domain}: {Verdict} ({Reason})", domain, answer.Verdict, answer.Reason);

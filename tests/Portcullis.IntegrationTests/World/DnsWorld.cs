@@ -13,7 +13,7 @@ public sealed class DnsWorld : IAsyncDisposable
 {
     private readonly TempDir _dir;
     private readonly ChildProcess _nsd;
-    private readonly ChildProcess _unbound;
+    private ChildProcess _unbound;
 
     private DnsWorld(TempDir dir, ChildProcess nsd, int nsdPort, ChildProcess unbound, int unboundPort, TimeSpan startTime)
     {
@@ -75,6 +75,53 @@ public sealed class DnsWorld : IAsyncDisposable
         {
             dir.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Kills the resolver (an outage); <see cref="StartResolverAsync"/> brings it back on the same port.</summary>
+    public async Task StopResolverAsync()
+    {
+        await _unbound.DisposeAsync();
+        // Closed, not merely slow: a query now meets a closed UDP port.
+        while (await PortAnswersAsync())
+            await Task.Delay(50);
+    }
+
+    /// <summary>Starts the resolver again on its port, with an empty cache, and waits until it validates.</summary>
+    public async Task StartResolverAsync(CancellationToken ct = default)
+    {
+        var unbound = TestBinaries.Require("unbound");
+        File.Delete(_dir.File("unbound.pid"));
+        _unbound = ChildProcess.Start(unbound, ["-d", "-c", _dir.File("unbound.conf")], _dir.Path);
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (_unbound.HasExited)
+                throw new InvalidOperationException($"unbound exited on restart:\n{_unbound.Output}");
+            try
+            {
+                if (await IsResolverReady(ResolverEndpoint))
+                    return;
+            }
+            catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException)
+            {
+                // not up yet
+            }
+            await Task.Delay(50, ct);
+        }
+        throw new InvalidOperationException($"unbound did not come back:\n{_unbound.Output}");
+    }
+
+    private async Task<bool> PortAnswersAsync()
+    {
+        try
+        {
+            return await DnsProbe.QueryAsync(ResolverEndpoint, ".", DnsProbe.Soa, TimeSpan.FromMilliseconds(200)) is not null;
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            return false;
         }
     }
 

@@ -22,7 +22,7 @@ public sealed class DaneResolverTests
     {
         var dns = new ScriptedDns { Mx = Secure(new MxRecord(10, "mx.a.test")) };
         dns.Tlsa["_25._tcp.mx.a.test"] = Secure(Usable);
-        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", true, null, CancellationToken.None);
+        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", Portcullis.Core.Dns.ResolverTrust.Validating, null, CancellationToken.None);
         Assert.Equal(DaneVerdict.DaneOnly, r.Verdict);
         Assert.Equal(1, dns.TlsaQueries("_25._tcp.mx.a.test"));
     }
@@ -32,7 +32,7 @@ public sealed class DaneResolverTests
     {
         var dns = new ScriptedDns { Mx = Secure(new MxRecord(10, "mx.a.test")), AddressStatus = DnsStatus.Insecure };
         dns.Tlsa["_25._tcp.mx.a.test"] = Secure(Usable);
-        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", true, null, CancellationToken.None);
+        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", Portcullis.Core.Dns.ResolverTrust.Validating, null, CancellationToken.None);
         Assert.Equal(DaneVerdict.None, r.Verdict);
         Assert.Contains("not DNSSEC-signed", r.Hosts[0].Reason, StringComparison.Ordinal);
     }
@@ -43,7 +43,7 @@ public sealed class DaneResolverTests
         var dns = new ScriptedDns { Mx = Secure(new MxRecord(10, "mx.a.test")), Canonical = "real.b.test" };
         dns.Tlsa["_25._tcp.real.b.test"] = Secure(Usable);
         dns.Tlsa["_25._tcp.mx.a.test"] = Secure(new TlsaRecord(3, 1, 1, new byte[31])); // unusable: must not decide
-        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", true, null, CancellationToken.None);
+        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", Portcullis.Core.Dns.ResolverTrust.Validating, null, CancellationToken.None);
         Assert.Equal(DaneVerdict.DaneOnly, r.Verdict);
         Assert.Equal("_25._tcp.real.b.test", r.Hosts[0].TlsaName);
     }
@@ -53,7 +53,7 @@ public sealed class DaneResolverTests
     {
         var dns = new ScriptedDns { Mx = Secure(new MxRecord(10, "mx.a.test")), Canonical = "real.b.test" };
         dns.Tlsa["_25._tcp.mx.a.test"] = Secure(Usable);
-        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", true, null, CancellationToken.None);
+        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", Portcullis.Core.Dns.ResolverTrust.Validating, null, CancellationToken.None);
         Assert.Equal(DaneVerdict.DaneOnly, r.Verdict);
         Assert.Equal("_25._tcp.mx.a.test", r.Hosts[0].TlsaName);
         Assert.Equal(1, dns.TlsaQueries("_25._tcp.mx.a.test"));
@@ -63,7 +63,7 @@ public sealed class DaneResolverTests
     public async Task Unsigned_mx_asks_no_tlsa_before_the_addresses_are_known()
     {
         var dns = new ScriptedDns { Mx = new DnsResult<MxRecord>(DnsStatus.Insecure, [new MxRecord(10, "mx.a.test")], Hour, false, "mx"), AddressStatus = DnsStatus.Insecure };
-        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", true, null, CancellationToken.None);
+        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", Portcullis.Core.Dns.ResolverTrust.Validating, null, CancellationToken.None);
         Assert.Equal(DaneVerdict.None, r.Verdict);
         Assert.Equal(0, dns.TlsaQueries("_25._tcp.mx.a.test"));
     }
@@ -73,7 +73,7 @@ public sealed class DaneResolverTests
     {
         var dns = new ScriptedDns { Mx = Secure(new MxRecord(10, "mx.a.test")) };
         dns.Tlsa["_25._tcp.mx.a.test"] = new DnsResult<TlsaRecord>(DnsStatus.ServFail, [], TimeSpan.Zero, false, "servfail");
-        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", true, null, CancellationToken.None);
+        var r = await new DaneResolver(dns, TimeSpan.FromSeconds(5)).ResolveAsync("a.test", Portcullis.Core.Dns.ResolverTrust.Validating, null, CancellationToken.None);
         Assert.Equal(DaneVerdict.Temp, r.Verdict);
     }
 
