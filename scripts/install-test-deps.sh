@@ -7,7 +7,7 @@ set -eu
 
 PATH="$PATH:/usr/sbin:/sbin"
 missing=""
-for bin in nsd unbound unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl; do
+for bin in nsd unbound unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl debootstrap lintian dpkg-shlibdeps; do
     command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
 done
 if [ -z "$missing" ]; then
@@ -26,7 +26,8 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-    nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl
+    nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl \
+    debootstrap lintian dpkg-dev
 
 # The tests run their own instances on random loopback ports; system services are not needed.
 # Stopping them is best effort (there may be no systemd, e.g. in containers).

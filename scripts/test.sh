@@ -11,6 +11,13 @@ if ! scripts/install-test-deps.sh; then
 fi
 
 results=$(mktemp -d)
+# The Debian package, built once (a self-contained publish) before the tests install it into
+# Debian 12 and 13 roots; lintian errors fail the build.
+if deb=$(scripts/package.sh --lint --out "$results/deb" | tail -1) && [ -f "$deb" ]; then
+    export PORTCULLIS_TEST_DEB="$deb"
+else
+    echo "test.sh: building the Debian package failed (the package tests will build it again and report why)"
+fi
 dotnet test Portcullis.slnx -c Release --logger trx --results-directory "$results" "$@"
 rc=$?
 

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Builds the Debian package: dist/portcullis_VERSION_ARCH.deb, a self-contained binary (no .NET
+# runtime or SDK on the target) with the hardened systemd units, a commented configuration in
+# /etc/portcullis/portcullis.yml (a conffile) and maintainer scripts using deb-systemd-helper.
+# Usage: scripts/package.sh [--arch amd64|arm64] [--from DIR] [--lint]   (needs the .NET SDK, dpkg-dev)
+#   --from DIR: package an existing `dotnet publish` output instead of publishing again
+#   --out DIR: where the .deb goes (default dist/); its path is the last line printed
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+arch=amd64
+lint=0
+from=""
+out_arg=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --arch) arch="$2"; shift 2 ;;
+        --lint) lint=1; shift ;;
+        --from) from="$2"; shift 2 ;;
+        --out) out_arg="$2"; shift 2 ;;
+        *) echo "package.sh: unknown argument '$1' (use --arch amd64|arm64, --lint)" >&2; exit 64 ;;
+    esac
+done
+case "$arch" in
+    amd64) rid=linux-x64 ;;
+    arm64) rid=linux-arm64 ;;
+    *) echo "package.sh: unsupported architecture '$arch' (amd64 or arm64)" >&2; exit 64 ;;
+esac
+
+version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -1)
+[ -n "$version" ] || { echo "package.sh: no <Version> in Directory.Build.props" >&2; exit 1; }
+debversion="${version}-1"
+out=${out_arg:-dist}
+[ -z "$from" ] || [ -x "$from/portcullis" ] || { echo "package.sh: $from/portcullis is not an executable" >&2; exit 66; }
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+chmod 0755 "$stage"
+
+if [ -n "$from" ]; then
+    install -d "$stage/usr/lib/portcullis"
+    cp -a "$from"/. "$stage/usr/lib/portcullis/"
+else
+    echo "package.sh: publishing portcullis $version for $rid" >&2
+    dotnet publish src/Portcullis -c Release -r "$rid" --self-contained true -p:PublishSingleFile=true \
+        -p:DebugType=none -p:DebugSymbols=false --nologo -v quiet -o "$stage/usr/lib/portcullis" >&2
+fi
+
+install -d "$stage/usr/bin" "$stage/etc/portcullis" "$stage/lib/systemd/system" \
+    "$stage/usr/share/doc/portcullis" "$stage/usr/share/man/man1" "$stage/usr/share/lintian/overrides" "$stage/DEBIAN"
+install -m 0644 deploy/debian/lintian-overrides "$stage/usr/share/lintian/overrides/portcullis"
+ln -s ../lib/portcullis/portcullis "$stage/usr/bin/portcullis"
+chmod 0755 "$stage/usr/lib/portcullis/portcullis"
+find "$stage/usr/lib/portcullis" -type f -name '*.so' -exec chmod 0644 {} + -exec strip --strip-unneeded {} +
+
+# The configuration: README's complete example, every key commented at its default.
+{
+    echo "# Portcullis configuration (portcullis(1), /usr/share/doc/portcullis/README.md.gz)."
+    echo "# Every key is shown commented at its default: uncomment and change what you need."
+    echo "# Relative paths are resolved against data_dir (/var/lib/portcullis under systemd)."
+    echo "# Reload overrides, maps and tlsrpt options with: systemctl reload portcullis"
+    echo "#"
+    awk '/Example with all defaults:/{f=1; next} f && /^```yaml/{p=1; next} p && /^```/{exit} p' README.md | sed 's/^/# /; s/ *$//'
+} > "$stage/etc/portcullis/portcullis.yml"
+chmod 0644 "$stage/etc/portcullis/portcullis.yml"
+
+install -m 0644 deploy/debian/portcullis.service deploy/debian/portcullis.socket "$stage/lib/systemd/system/"
+install -m 0644 deploy/debian/README.Debian deploy/debian/copyright "$stage/usr/share/doc/portcullis/"
+gzip -9n < README.md > "$stage/usr/share/doc/portcullis/README.md.gz"
+sed "s/@VERSION@/$version/" deploy/debian/portcullis.1 | gzip -9n > "$stage/usr/share/man/man1/portcullis.1.gz"
+{
+    echo "portcullis ($debversion) unstable; urgency=medium"
+    echo
+    echo "  * Release $version (built from $(git rev-parse --short HEAD 2>/dev/null || echo a source tree))."
+    echo
+    echo " -- Portcullis developers <portcullis@example.org>  $(date -R -u -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")"
+} | gzip -9n > "$stage/usr/share/doc/portcullis/changelog.Debian.gz"
+chmod 0644 "$stage/usr/share/doc/portcullis/"* "$stage/usr/share/man/man1/portcullis.1.gz"
+
+# Shared-library dependencies of the ELF files, as dpkg-shlibdeps computes them. OpenSSL is
+# loaded at run time (TLS), so it is named explicitly: libssl3 on Debian 12, libssl3t64 on 13.
+shlibs=$(cd "$stage" && mkdir -p debian && printf 'Source: portcullis\n\nPackage: portcullis\nArchitecture: any\n' > debian/control \
+    && dpkg-shlibdeps -O -e usr/lib/portcullis/portcullis $(find usr/lib/portcullis -name '*.so') 2>/dev/null \
+    | sed -n 's/^shlibs:Depends=//p'; rm -rf debian)
+[ -n "$shlibs" ] || shlibs="libc6"
+deps="$shlibs, libssl3 | libssl3t64, ca-certificates"
+size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
+sed -e "s/@VERSION@/$debversion/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@SHLIBS@/$deps/" \
+    deploy/debian/control > "$stage/DEBIAN/control"
+install -m 0644 deploy/debian/conffiles "$stage/DEBIAN/conffiles"
+install -m 0755 deploy/debian/postinst deploy/debian/prerm deploy/debian/postrm "$stage/DEBIAN/"
+(cd "$stage" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z | xargs -0 md5sum) > "$stage/DEBIAN/md5sums"
+chmod 0644 "$stage/DEBIAN/md5sums"
+
+mkdir -p "$out"
+deb="$out/portcullis_${debversion}_${arch}.deb"
+dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
+echo "$deb"
+if [ "$lint" -eq 1 ]; then
+    lintian --fail-on error "$deb" >&2
+fi
