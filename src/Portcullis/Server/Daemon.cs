@@ -32,9 +32,9 @@ public static class Daemon
             if (ConfigLoader.ParseListen(listen).UnixPath is { } unix)
                 await UnixSocketFiles.PrepareAsync(unix, System.Net.Sockets.SocketType.Stream, "listen", ct);
         }
-        bool control = settings.ControlSocket is { } controlPath && await PrepareControlSocketAsync(controlPath, ct);
         if (config.Tlsrpt.CollectSocket.Length > 0)
             await UnixSocketFiles.PrepareAsync(config.Tlsrpt.CollectSocket, System.Net.Sockets.SocketType.Dgram, "tlsrpt.collect_socket", ct);
+        bool control = settings.ControlSocket is { } controlPath && await PrepareControlSocketAsync(controlPath, ct);
         ListenFailure.Probe([.. (activated ? [] : config.Listen).Concat(config.Metrics.Listen).Concat(config.Tlsrpt.ReceiveListen)
             .Select(l => ConfigLoader.ParseListen(l).Tcp).OfType<System.Net.IPEndPoint>()]);
         var builder = WebApplication.CreateSlimBuilder();
@@ -159,7 +159,7 @@ public static class Daemon
     {
         try
         {
-            await UnixSocketFiles.PrepareAsync(path, System.Net.Sockets.SocketType.Stream, "control_socket", ct);
+            await UnixSocketFiles.PrepareAsync(path, System.Net.Sockets.SocketType.Stream, "control_socket", ct, DataFiles.DirectoryMode);
             return true;
         }
         catch (StartupException ex) when (ex.ExitCode == ExitCodes.Unavailable)

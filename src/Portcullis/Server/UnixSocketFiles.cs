@@ -20,12 +20,17 @@ public static class UnixSocketFiles
     private const int SolSocket = 1, SoPeerCred = 17;
 
     /// <param name="what">The configuration key, for the error message (e.g. "listen", "tlsrpt.collect_socket").</param>
-    public static async Task PrepareAsync(string path, SocketType type, string what, CancellationToken ct)
+    /// <param name="directoryMode">Mode of a directory created for the socket; default 0777 less the umask (Postfix must reach it).</param>
+    public static async Task PrepareAsync(string path, SocketType type, string what, CancellationToken ct, UnixFileMode? directoryMode = null)
     {
         var kind = Posix.Kind(path);
         if (kind == FileKind.Missing)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            string dir = Path.GetDirectoryName(path)!;
+            if (directoryMode is { } mode)
+                Directory.CreateDirectory(dir, mode);
+            else
+                Directory.CreateDirectory(dir);
             return;
         }
         if (kind != FileKind.Socket)
