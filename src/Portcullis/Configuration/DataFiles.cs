@@ -25,9 +25,11 @@ public static class DataFiles
             if (!Directory.Exists(dir))
                 Directory.CreateDirectory(dir, DirectoryMode);
             // The directory must take new files even when the database exists (its -wal and -shm, a corrupt file set aside).
-            string probe = Path.Combine(dir, $".portcullis-write-test-{Environment.ProcessId}");
-            new FileStream(probe, new FileStreamOptions { Mode = System.IO.FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode }).Dispose();
-            File.Delete(probe);
+            string probe = Path.Combine(dir, $".portcullis-write-test-{Guid.NewGuid():N}");
+            new FileStream(probe, new FileStreamOptions
+            {
+                Mode = System.IO.FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode, Options = FileOptions.DeleteOnClose,
+            }).Dispose();
             if (!File.Exists(full))
                 new FileStream(full, new FileStreamOptions { Mode = System.IO.FileMode.OpenOrCreate, Access = FileAccess.Write, UnixCreateMode = FileMode }).Dispose();
         }
