@@ -50,7 +50,7 @@ public static class Program
             if (parse.GetValue(dns) is { } d)
                 c.Dns.Server = d;
             if (parse.GetValue(cache) is { } p)
-                c.Cache.Path = p;
+                c.Cache.Path = Path.GetFullPath(p); // a command-line path is relative to where it was typed
         }, s => Daemon.RunAsync(s, parse.GetValue(config), ct)));
         return cmd;
     }
@@ -92,7 +92,7 @@ public static class Program
             cmd.SetAction((parse, ct) => WithSettings(parse.GetValue(config), c =>
             {
                 if (parse.GetValue(file) is { } f)
-                    c.Cache.Path = f;
+                    c.Cache.Path = Path.GetFullPath(f);
             }, s => run(parse, s, ct)));
             return cmd;
         }
@@ -208,8 +208,16 @@ public static class Program
         catch (ConfigException ex)
         {
             await Console.Error.WriteLineAsync("portcullis: configuration error: " + ex.Message);
-            return 78; // EX_CONFIG
+            return ExitCodes.Config;
         }
-        return await run(settings);
+        try
+        {
+            return await run(settings);
+        }
+        catch (StartupException ex)
+        {
+            await Console.Error.WriteLineAsync("portcullis: " + ex.Message);
+            return ex.ExitCode;
+        }
     }
 }

@@ -7,11 +7,13 @@ namespace Portcullis.Cache;
 
 /// <summary>
 /// SQLite cache in WAL mode (tables sts_cache and dane_cache, JSON entries): survives restarts and kill -9. A file SQLite cannot read is moved
-/// aside (never deleted: an administrator may want it) and a new cache is started.
+/// aside (never deleted: an administrator may want it) and a new cache is started; so is a file with another schema
+/// (another program's database, or tables without our columns), which Portcullis must not alter.
 /// </summary>
 public sealed class SqlitePolicyStore : IPolicyStore
 {
     private static readonly string[] Tables = ["sts_cache", "dane_cache"];
+    private static readonly string[] Columns = ["domain", "entry", "discard_after", "updated_at"];
     private readonly SqliteConnection _db;
     private readonly SemaphoreSlim _lock = new(1, 1);
 
@@ -21,26 +23,60 @@ public sealed class SqlitePolicyStore : IPolicyStore
 
     public static SqlitePolicyStore Open(string path, ILogger logger)
     {
-        string? dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (dir is not null)
-            Directory.CreateDirectory(dir);
+        Configuration.DataFiles.PrepareDatabase(path, "cache.path");
         try
         {
-            return new SqlitePolicyStore(OpenChecked(path)) { Path = path };
-        }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is 11 or 26) // SQLITE_CORRUPT, SQLITE_NOTADB
-        {
-            string aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
-            logger.LogError("Cache file {Path} is unreadable ({Error}); moved it to {Aside} and starting an empty cache",
-                path, ex.Message, aside);
-            SqliteConnection.ClearAllPools();
-            File.Move(path, aside);
-            foreach (string suffix in new[] { "-wal", "-shm" })
+            try
             {
-                if (File.Exists(path + suffix))
-                    File.Move(path + suffix, aside + suffix);
+                return new SqlitePolicyStore(OpenChecked(path)) { Path = path };
             }
-            return new SqlitePolicyStore(OpenChecked(path)) { Path = path };
+            catch (Exception ex) when (ex is WrongSchemaException or SqliteException { SqliteErrorCode: 11 or 26 }) // SQLITE_CORRUPT, SQLITE_NOTADB
+            {
+                string aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
+                logger.LogError("Cache file {Path} is unreadable ({Error}); moved it to {Aside} and starting an empty cache",
+                    path, ex.Message, aside);
+                SqliteConnection.ClearAllPools();
+                File.Move(path, aside);
+                foreach (string suffix in new[] { "-wal", "-shm" })
+                {
+                    if (File.Exists(path + suffix))
+                        File.Move(path + suffix, aside + suffix);
+                }
+                Configuration.DataFiles.PrepareDatabase(path, "cache.path");
+                return new SqlitePolicyStore(OpenChecked(path)) { Path = path };
+            }
+        }
+        catch (SqliteException ex)
+        {
+            throw Configuration.DataFiles.OpenFailed("cache.path", path, ex);
+        }
+    }
+
+    /// <summary>The file holds tables, but not ours, or ours without the columns this version uses.</summary>
+    private sealed class WrongSchemaException(string message) : Exception(message);
+
+    private static void CheckSchema(SqliteConnection db)
+    {
+        var tables = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var cmd = db.CreateCommand())
+        {
+            cmd.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+                tables.Add(r.GetString(0));
+        }
+        if (tables.Count > 0 && !tables.Overlaps(Tables))
+            throw new WrongSchemaException($"wrong schema: tables {string.Join(", ", tables.Order().Take(5))} and no sts_cache or dane_cache, not a Portcullis cache");
+        foreach (string table in Tables.Where(tables.Contains))
+        {
+            var columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+                columns.Add(r.GetString(0));
+            if (Columns.Where(c => !columns.Contains(c)).ToList() is { Count: > 0 } missing)
+                throw new WrongSchemaException($"wrong schema: table {table} has no column {string.Join(", ", missing)}");
         }
     }
 
@@ -64,6 +100,7 @@ public sealed class SqlitePolicyStore : IPolicyStore
                 if (result != "ok")
                     throw new SqliteException($"quick_check: {result}", 11);
             }
+            CheckSchema(db);
             foreach (string table in Tables)
             {
                 Exec(db, $"""

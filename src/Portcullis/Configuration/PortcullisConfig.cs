@@ -7,8 +7,9 @@ public sealed class PortcullisConfig
     public List<string> Listen { get; set; } = ["127.0.0.1:8642"];
     /// <summary>Octal mode of unix-domain sockets, e.g. 0660 so only the postfix group can connect.</summary>
     public string SocketPermissions { get; set; } = "0660";
-    /// <summary>Directory for the cache when <c>cache.path</c> is not set.</summary>
-    public string DataDir { get; set; } = "data";
+    /// <summary>Directory of the cache, TLS-RPT database and control socket; relative paths in the file resolve against it.
+    /// Empty: systemd's STATE_DIRECTORY when set, else ./data.</summary>
+    public string DataDir { get; set; } = "";
     /// <summary>Unix socket for the <c>cache</c> commands (mode 0600); empty: next to the cache file; "none": off.</summary>
     public string ControlSocket { get; set; } = "";
     /// <summary>trace, debug, information, warning, error.</summary>

@@ -19,13 +19,31 @@ public sealed record Settings(PortcullisConfig Config)
     public string? ControlSocket => Config.ControlSocket switch
     {
         "none" => null,
-        "" => Path.ChangeExtension(Path.GetFullPath(CachePath), ".sock"),
-        var p => p,
+        "" => Path.ChangeExtension(CachePath, ".sock"),
+        var p => InDataDir(p),
     };
 
-    public string TlsRptDatabase => Config.Tlsrpt.Database.Length > 0 ? Config.Tlsrpt.Database : Path.Combine(Config.DataDir, "tlsrpt.db");
+    /// <summary>The absolute data directory: data_dir; unset, systemd's STATE_DIRECTORY, else ./data (a developer run).</summary>
+    public string DataDir => ResolveDataDir(Config.DataDir, Environment.GetEnvironmentVariable("STATE_DIRECTORY"), Environment.CurrentDirectory);
 
-    public string CachePath => Config.Cache.Path.Length > 0 ? Config.Cache.Path : Path.Combine(Config.DataDir, "cache.db");
+    public static string ResolveDataDir(string configured, string? stateDirectory, string workingDirectory)
+    {
+        // systemd sets STATE_DIRECTORY to a colon-separated list when StateDirectory= names several.
+        string dir = configured.Length > 0 ? configured
+            : stateDirectory is { Length: > 0 } s ? s.Split(':')[0]
+            : DefaultDataDir;
+        return Path.GetFullPath(dir, workingDirectory);
+    }
+
+    public const string DefaultDataDir = "data";
+
+    /// <summary>A path from the configuration file: a relative one is inside <see cref="DataDir"/>, never the working
+    /// directory (which is / under systemd, read-only with ProtectSystem=strict).</summary>
+    public string InDataDir(string path) => Path.GetFullPath(path, DataDir);
+
+    public string TlsRptDatabase => InDataDir(Config.Tlsrpt.Database.Length > 0 ? Config.Tlsrpt.Database : "tlsrpt.db");
+
+    public string CachePath => InDataDir(Config.Cache.Path.Length > 0 ? Config.Cache.Path : "cache.db");
 
     public StsOptions Sts => new()
     {

@@ -35,6 +35,7 @@ public static class PolicyHostServer
                 return 78;
             }
         }
+        Server.ListenFailure.Probe([.. settings.Config.Publish.Listen.Select(l => ConfigLoader.ParseListen(l).Tcp!)]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
         builder.Logging.ClearProviders();
@@ -62,7 +63,14 @@ public static class PolicyHostServer
             // No caching headers on purpose: senders must not cache over HTTP (RFC 8461 §3.3).
             return Results.Text(d.Policy.Text, "text/plain; charset=us-ascii");
         });
-        await app.StartAsync(ct);
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException ex) when (Server.ListenFailure.From(ex) is { } failure)
+        {
+            throw failure;
+        }
         app.Logger.LogInformation("Serving MTA-STS policies for {Domains} on {Listen}",
             string.Join(", ", domains.Keys), string.Join(", ", settings.Config.Publish.Listen));
         await app.WaitForShutdownAsync(ct);

@@ -23,6 +23,20 @@ public static class Daemon
     public static async Task<int> RunAsync(Settings settings, string? configPath, CancellationToken ct)
     {
         var config = settings.Config;
+        // Under socket activation (portcullis.socket) systemd hands over the socketmap sockets.
+        bool activated = Environment.GetEnvironmentVariable("LISTEN_FDS") is { Length: > 0 }
+            && Environment.GetEnvironmentVariable("LISTEN_PID") == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Before anything binds: a socket path another daemon answers on, or that holds a file, stops the start.
+        foreach (string listen in activated ? [] : config.Listen)
+        {
+            if (ConfigLoader.ParseListen(listen).UnixPath is { } unix)
+                await UnixSocketFiles.PrepareAsync(unix, System.Net.Sockets.SocketType.Stream, "listen", ct);
+        }
+        if (config.Tlsrpt.CollectSocket.Length > 0)
+            await UnixSocketFiles.PrepareAsync(config.Tlsrpt.CollectSocket, System.Net.Sockets.SocketType.Dgram, "tlsrpt.collect_socket", ct);
+        bool control = settings.ControlSocket is { } controlPath && await PrepareControlSocketAsync(controlPath, ct);
+        ListenFailure.Probe([.. (activated ? [] : config.Listen).Concat(config.Metrics.Listen).Concat(config.Tlsrpt.ReceiveListen)
+            .Select(l => ConfigLoader.ParseListen(l).Tcp).OfType<System.Net.IPEndPoint>()]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
         builder.Logging.ClearProviders();
@@ -38,9 +52,6 @@ public static class Daemon
         builder.Services.AddSingleton(sp => new LiveSettings(settings, configPath, sp.GetRequiredService<ILogger<LiveSettings>>()));
 
         var unixSockets = new List<string>();
-        // Under socket activation (portcullis.socket) systemd hands over the socketmap sockets.
-        bool activated = Environment.GetEnvironmentVariable("LISTEN_FDS") is { Length: > 0 }
-            && Environment.GetEnvironmentVariable("LISTEN_PID") == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -57,16 +68,14 @@ public static class Daemon
                 }
                 else
                 {
-                    if (File.Exists(unix))
-                        File.Delete(unix!); // a stale socket from an earlier run
                     k.ListenUnixSocket(unix!, socketmap);
                     unixSockets.Add(unix!);
                 }
             }
-            if (settings.ControlSocket is { } control && PrepareControlSocket(control))
+            if (control)
             {
-                k.ListenUnixSocket(control, lo => lo.UseConnectionHandler<ControlConnectionHandler>());
-                unixSockets.Add(control);
+                k.ListenUnixSocket(settings.ControlSocket!, lo => lo.UseConnectionHandler<ControlConnectionHandler>());
+                unixSockets.Add(settings.ControlSocket!);
             }
             foreach (string listen in config.Metrics.Listen)
                 k.Listen(ConfigLoader.ParseListen(listen).Tcp!);
@@ -104,9 +113,29 @@ public static class Daemon
         var resolver = app.Services.GetRequiredService<PolicyResolver>();
         var health = app.Services.GetRequiredService<ResolverHealth>();
         app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => resolver.CachedDomains, () => health.Validates ? 1 : 0);
+        // Open the TLS-RPT database now: a path that cannot hold it fails the start with one line, not every request later.
+        if (config.Tlsrpt.ReceiveListen.Count > 0 && config.Tlsrpt.Store == "sqlite")
+            _ = app.Services.GetRequiredService<TlsRpt.IReportStore>();
+        if (config.Tlsrpt.CollectSocket.Length > 0 || config.Tlsrpt.Send.Enabled)
+            _ = app.Services.GetRequiredService<TlsRpt.Sending.SessionStore>();
         // Verdicts computed before the self-test would be capped at "dane" and cached: test first.
         await app.Services.GetRequiredService<ResolverHealth>().CheckAsync(ct);
-        await app.StartAsync(ct);
+        // Sockets are created 0600 under a restrictive umask and widened to socket_permissions only once bound.
+        using (UnixSocketFiles.RestrictiveUmask())
+        {
+            try
+            {
+                await app.StartAsync(ct);
+            }
+            catch (IOException ex) when (ListenFailure.From(ex) is { } failure)
+            {
+                await app.StopAsync(CancellationToken.None); // the services already started end cleanly, not as failures
+                throw failure;
+            }
+            var mode = ConfigLoader.ParseMode(config.SocketPermissions);
+            foreach (string path in unixSockets)
+                File.SetUnixFileMode(path, path == settings.ControlSocket ? UnixFileMode.UserRead | UnixFileMode.UserWrite : mode);
+        }
         var live = app.Services.GetRequiredService<LiveSettings>();
         using var hup = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGHUP, ctx =>
@@ -114,9 +143,8 @@ public static class Daemon
                 ctx.Cancel = true; // SIGHUP reloads; it must not stop the daemon
                 live.Reload();
             });
-        var mode = ConfigLoader.ParseMode(config.SocketPermissions);
-        foreach (string path in unixSockets)
-            File.SetUnixFileMode(path, path == settings.ControlSocket ? UnixFileMode.UserRead | UnixFileMode.UserWrite : mode);
+        foreach (string listener in ListenerSummary.Describe(settings, activated, control))
+            log.LogInformation("Listener: {Listener}", listener);
         log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}",
             activated ? "sockets from systemd" : string.Join(", ", config.Listen), settings.DnsServer,
             config.Cache.Type == "sqlite" ? settings.CachePath : config.Cache.Type);
@@ -125,26 +153,19 @@ public static class Daemon
         return 0;
     }
 
-    /// <summary>Removes a stale control socket; refuses one that a running daemon still answers on.</summary>
-    private static bool PrepareControlSocket(string path)
+    /// <summary>Removes a stale control socket; one that a running daemon still answers on stays its (the cache
+    /// commands reach that daemon) and this one runs without.</summary>
+    private static async Task<bool> PrepareControlSocketAsync(string path, CancellationToken ct)
     {
-        if (!File.Exists(path))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            return true;
-        }
-        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix,
-            System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         try
         {
-            probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            await UnixSocketFiles.PrepareAsync(path, System.Net.Sockets.SocketType.Stream, "control_socket", ct, DataFiles.DirectoryMode);
+            return true;
+        }
+        catch (StartupException ex) when (ex.ExitCode == ExitCodes.Unavailable)
+        {
             Console.Error.WriteLine($"portcullis: control socket {path} is in use by another daemon; cache commands will reach that one");
             return false;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            File.Delete(path);
-            return true;
         }
     }
 

@@ -21,9 +21,22 @@ public sealed class ReportStore : IReportStore
 
     public ReportStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        Configuration.DataFiles.PrepareDatabase(path, "tlsrpt.database");
         _db = new SqliteConnection($"Data Source={path};Pooling=False");
-        _db.Open();
+        try
+        {
+            _db.Open();
+            CreateSchema();
+        }
+        catch (SqliteException ex)
+        {
+            _db.Dispose();
+            throw Configuration.DataFiles.OpenFailed("tlsrpt.database", path, ex);
+        }
+    }
+
+    private void CreateSchema()
+    {
         using var cmd = _db.CreateCommand();
         cmd.CommandText = """
             PRAGMA journal_mode=WAL;

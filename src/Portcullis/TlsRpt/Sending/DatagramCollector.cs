@@ -22,25 +22,41 @@ public sealed class DatagramCollector(string path, UnixFileMode mode, SessionSto
         new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true });
     private long _invalidLogged;
 
-    protected override async Task ExecuteAsync(CancellationToken ct)
+    private Socket? _socket;
+
+    /// <summary>Binds here, not in ExecuteAsync (which runs later, on its own): start-up binds under a restrictive
+    /// umask, so the socket is never more open than <paramref name="mode"/>. The daemon has cleared the path.</summary>
+    public override Task StartAsync(CancellationToken ct)
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         try
         {
-            if (File.Exists(path))
-                File.Delete(path); // a stale socket from an earlier run
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             socket.Bind(new UnixDomainSocketEndPoint(path));
             File.SetUnixFileMode(path, mode);
+            // Bursts of many small datagrams: a larger kernel buffer keeps them while a batch commits.
+            socket.ReceiveBufferSize = 4 << 20;
+            _socket = socket;
         }
         catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
         {
+            socket.Dispose();
             // The policy server keeps running; only TLS-RPT collection is off.
             log.LogError("Cannot listen on tlsrpt.collect_socket {Path}: {Error}; TLS-RPT sessions are not collected", path, ex.Message);
-            return;
         }
-        // Bursts of many small datagrams: a larger kernel buffer keeps them while a batch commits.
-        socket.ReceiveBufferSize = 4 << 20;
+        return base.StartAsync(ct);
+    }
+
+    public override void Dispose()
+    {
+        _socket?.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        if (_socket is not { } socket)
+            return;
         log.LogInformation("Collecting TLS-RPT session results from Postfix on {Path}", path);
         var writer = Task.Run(WriteAsync, CancellationToken.None);
         var buffer = new byte[DatagramParser.MaxDatagramBytes + 1];

@@ -28,9 +28,22 @@ public sealed class SessionStore : IDisposable
 
     public SessionStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        Configuration.DataFiles.PrepareDatabase(path, "tlsrpt.database");
         _db = new SqliteConnection($"Data Source={path};Pooling=False");
-        _db.Open();
+        try
+        {
+            _db.Open();
+            CreateSchema();
+        }
+        catch (SqliteException ex)
+        {
+            _db.Dispose();
+            throw Configuration.DataFiles.OpenFailed("tlsrpt.database", path, ex);
+        }
+    }
+
+    private void CreateSchema()
+    {
         Exec("""
             PRAGMA journal_mode=WAL;
             PRAGMA busy_timeout=5000;
