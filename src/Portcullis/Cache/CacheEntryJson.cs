@@ -8,21 +8,15 @@ namespace Portcullis.Cache;
 /// <summary>The stored form of a cache entry: JSON, so every backend stores the same bytes.</summary>
 public static class CacheEntryJson
 {
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        Converters = { new JsonStringEnumConverter() },
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    public static string Serialize(StsCacheEntry entry) => JsonSerializer.Serialize(entry, CacheJsonContext.Default.StsCacheEntry);
 
-    public static string Serialize(StsCacheEntry entry) => JsonSerializer.Serialize(entry, Options);
-
-    public static string Serialize(DaneCacheEntry entry) => JsonSerializer.Serialize(entry, Options);
+    public static string Serialize(DaneCacheEntry entry) => JsonSerializer.Serialize(entry, CacheJsonContext.Default.DaneCacheEntry);
 
     public static DaneCacheEntry? DeserializeDane(string json)
     {
         try
         {
-            return JsonSerializer.Deserialize<DaneCacheEntry>(json, Options);
+            return JsonSerializer.Deserialize(json, CacheJsonContext.Default.DaneCacheEntry);
         }
         catch (JsonException)
         {
@@ -35,7 +29,7 @@ public static class CacheEntryJson
     {
         try
         {
-            return JsonSerializer.Deserialize<StsCacheEntry>(json, Options);
+            return JsonSerializer.Deserialize(json, CacheJsonContext.Default.StsCacheEntry);
         }
         catch (JsonException)
         {
@@ -43,3 +37,9 @@ public static class CacheEntryJson
         }
     }
 }
+
+/// <summary>Generated at build time (no reflection, AOT-safe); enums as names, nulls omitted.</summary>
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(StsCacheEntry))]
+[JsonSerializable(typeof(DaneCacheEntry))]
+internal sealed partial class CacheJsonContext : JsonSerializerContext;
