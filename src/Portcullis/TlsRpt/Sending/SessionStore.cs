@@ -21,7 +21,6 @@ public sealed record DeliveryRow(string ReportId, string Domain, DateOnly Day, l
 /// </summary>
 public sealed class SessionStore : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly SqliteConnection _db;
     private readonly Lock _lock = new();
     private SqliteTransaction? _tx; // Microsoft.Data.Sqlite wants it on every command while open
@@ -101,14 +100,14 @@ public sealed class SessionStore : IDisposable
                 Exec("""
                     INSERT INTO tlsrpt_out_policies VALUES ($d, $dom, $k, $j, $ok, $fail)
                     ON CONFLICT DO UPDATE SET successful = successful + excluded.successful, failed = failed + excluded.failed
-                    """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$j", JsonSerializer.Serialize(p with { Failures = [] }, Json)),
+                    """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$j", JsonSerializer.Serialize(p with { Failures = [] }, SessionJsonContext.Default.SessionPolicy)),
                     ("$ok", p.Failed ? 0 : 1), ("$fail", p.Failed ? 1 : 0));
                 foreach (var f in p.Failures)
                 {
                     Exec("""
                         INSERT INTO tlsrpt_out_failures VALUES ($d, $dom, $k, $fk, $fj, 1)
                         ON CONFLICT DO UPDATE SET sessions = sessions + 1
-                        """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$fk", f.Key), ("$fj", JsonSerializer.Serialize(f, Json)));
+                        """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$fk", f.Key), ("$fj", JsonSerializer.Serialize(f, SessionJsonContext.Default.SessionFailure)));
                 }
             }
         }
@@ -132,9 +131,9 @@ public sealed class SessionStore : IDisposable
         lock (_lock)
         {
             var failures = Query("SELECT policy_key, failure_json, sessions FROM tlsrpt_out_failures WHERE day = $d AND domain = $dom ORDER BY sessions DESC, failure_key",
-                r => (r.GetString(0), JsonSerializer.Deserialize<SessionFailure>(r.GetString(1), Json)!, r.GetInt64(2)), ("$d", Day(day)), ("$dom", domain));
+                r => (r.GetString(0), JsonSerializer.Deserialize(r.GetString(1), SessionJsonContext.Default.SessionFailure)!, r.GetInt64(2)), ("$d", Day(day)), ("$dom", domain));
             return Query("SELECT policy_key, policy_json, successful, failed FROM tlsrpt_out_policies WHERE day = $d AND domain = $dom ORDER BY policy_key",
-                r => new PolicyTally(JsonSerializer.Deserialize<SessionPolicy>(r.GetString(1), Json)!, r.GetInt64(2), r.GetInt64(3),
+                r => new PolicyTally(JsonSerializer.Deserialize(r.GetString(1), SessionJsonContext.Default.SessionPolicy)!, r.GetInt64(2), r.GetInt64(3),
                     [.. failures.Where(f => f.Item1 == r.GetString(0)).Select(f => (f.Item2, f.Item3))]),
                 ("$d", Day(day)), ("$dom", domain));
         }
@@ -287,3 +286,9 @@ public sealed class SessionStore : IDisposable
 
     public void Dispose() => _db.Dispose();
 }
+
+/// <summary>Generated at build time (no reflection, AOT-safe), with the web defaults the rows were first written with.</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SessionPolicy))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SessionFailure))]
+internal sealed partial class SessionJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
