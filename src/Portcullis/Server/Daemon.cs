@@ -117,6 +117,8 @@ public static class Daemon
         var mode = ConfigLoader.ParseMode(config.SocketPermissions);
         foreach (string path in unixSockets)
             File.SetUnixFileMode(path, path == settings.ControlSocket ? UnixFileMode.UserRead | UnixFileMode.UserWrite : mode);
+        if (config.Tlsrpt.ReportPolicyFailures is not null)
+            log.LogWarning("tlsrpt.report_policy_failures is ignored and can be removed: Postfix 3.10 turns policy_failure answers into wrong TLS-RPT reports (see README)");
         log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}",
             activated ? "sockets from systemd" : string.Join(", ", config.Listen), settings.DnsServer,
             config.Cache.Type == "sqlite" ? settings.CachePath : config.Cache.Type);
