@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs the external programs the integration tests drive: nsd, unbound and the ldns tools (DNSSEC
 # test world), postfix (postmap and real deliveries), openssl/dig, redis-server and PostgreSQL (shared
-# cache), curl, iproute2 (network namespaces) and systemd's tools (unit verification, socket
-# activation). Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
+# cache), curl, iproute2 (network namespaces), systemd's tools (unit verification, socket
+# activation) and debootstrap (Debian roots for another release's Postfix, e.g. trixie's 3.10).
+# Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
 set -eu
 
 PATH="$PATH:/usr/sbin:/sbin"
 missing=""
-for bin in nsd unbound unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl; do
+for bin in nsd unbound unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl debootstrap; do
     command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
 done
 if [ -z "$missing" ]; then
@@ -26,7 +27,7 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-    nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl
+    nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl debootstrap
 
 # The tests run their own instances on random loopback ports; system services are not needed.
 # Stopping them is best effort (there may be no systemd, e.g. in containers).
