@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the external programs the integration tests drive: nsd, unbound and the ldns tools (DNSSEC
 # test world), postfix (postmap and real deliveries), openssl/dig, redis-server and PostgreSQL (shared
-# cache), curl, iproute2 (network namespaces) and systemd's tools (unit verification, socket
-# activation). Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
+# cache), curl, iproute2 (network namespaces), systemd's tools (unit verification, socket
+# activation) and debootstrap (Debian roots for another release's Postfix, e.g. trixie's 3.10).
+# Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
 set -eu
 
 PATH="$PATH:/usr/sbin:/sbin"

@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(RecordsCommandLine());
         root.Subcommands.Add(CheckCommandLine());
         root.Subcommands.Add(TlsRptCommandLine());
+        root.Subcommands.Add(PostfixSetupCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 

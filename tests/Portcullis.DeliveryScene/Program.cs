@@ -7,10 +7,14 @@ using Portcullis.DeliveryScene;
 using Portcullis.IntegrationTests.Harness;
 using Portcullis.IntegrationTests.World;
 
-// Usage: Portcullis.DeliveryScene OUT.json   (run inside a network namespace; see DeliveryTests)
+// Usage: Portcullis.DeliveryScene OUT.json              the host's Postfix (DeliveryTests)
+//        Portcullis.DeliveryScene --root ROOT OUT.json   a Debian root's Postfix 3.10 (Postfix310DeliveryTests)
+// Run inside a network namespace.
+if (args is ["--root", var debianRoot, var out310])
+    return await Postfix310Scene.RunAsync(debianRoot, out310);
 if (args.Length != 1)
 {
-    Console.Error.WriteLine("usage: Portcullis.DeliveryScene OUT.json");
+    Console.Error.WriteLine("usage: Portcullis.DeliveryScene [--root ROOT] OUT.json");
     return 64;
 }
 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));

@@ -54,6 +54,25 @@ public sealed class MetricsTests(MtaStsWorldFixture world) : IClassFixture<MtaSt
         Assert.StartsWith("OK secure", await after.QueryAsync("QUERY", $"good.{Z}", _ct));
     }
 
+    [Fact]
+    public async Task A_no_policy_answer_to_queryWithTLSRPT_is_counted_as_the_level_postfix_was_told()
+    {
+        await using var daemon = await world.StartDaemonAsync("metrics-nopolicy.db");
+        await using (var c = await daemon.ConnectAsync(_ct))
+        {
+            // First a lookup (full path), then the same reply from memory (the allocation-free path).
+            for (int i = 0; i < 2; i++)
+                Assert.Equal("OK dane policy_type=no-policy-found", await c.QueryAsync("QUERYwithTLSRPT", $"nosts.{Z}", _ct));
+            Assert.Equal("NOTFOUND ", await c.QueryAsync("QUERY", $"nosts.{Z}", _ct));
+        }
+        string text = await ScrapeRawAsync(daemon.Port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        var m = Parse(text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+        Assert.Equal(2, m["portcullis_queries_total{answer=\"no-policy-dane\",map=\"QUERYwithTLSRPT\"}"]);
+        Assert.False(m.ContainsKey("portcullis_queries_total{answer=\"notfound\",map=\"QUERYwithTLSRPT\"}"), text);
+        Assert.Equal(1, m["portcullis_queries_total{answer=\"notfound\",map=\"QUERY\"}"]);
+        Assert.Equal(2, m["portcullis_cache_requests_total{result=\"hit\"}"]);
+    }
+
     private async Task<string> ScrapeRawAsync(int port, string request)
     {
         using var tcp = new TcpClient();

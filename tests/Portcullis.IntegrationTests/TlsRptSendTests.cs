@@ -142,7 +142,7 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         var report = Assert.IsType<MultipartReport>(mail.Body);
         Assert.Equal("tlsrpt", report.ReportType);
         var attachment = report.OfType<MimePart>().Single(p => p.ContentType.MimeType == "application/tlsrpt+gzip");
-        Assert.Matches(@"^mta\.sender\.test!mail\.rcv\.test!\d+!\d+!\d{8}\.[0-9a-f]{12}\.json\.gz$", attachment.FileName);
+        Assert.Matches(@"^mta\.sender\.test!mail\.rcv\.test!\d+!\d+!\d{8}[0-9a-f]{12}\.json\.gz$", attachment.FileName); // RFC 8460 §5.1: unique-id is ALPHA/DIGIT only
 
         // Parsed back by the receiving Portcullis: the mail through `tlsrpt import`, the POST already stored.
         string eml = Path.Combine(_dir, "report.eml");

@@ -142,8 +142,9 @@ public sealed class TlsRptConfig
     /// smtp_tls_security_level. <c>notfound</c> answers NOTFOUND instead.
     /// </summary>
     public string NoPolicyLevel { get; set; } = "dane";
-    /// <summary>Send <c>policy_failure=</c> when a policy exists but cannot be fetched (see README).</summary>
-    public bool ReportPolicyFailures { get; set; }
+    /// <summary>Removed (Postfix 3.10 reports such answers wrongly, see README); still accepted so old
+    /// configurations load, with a warning at start. Null: the key is absent.</summary>
+    public bool? ReportPolicyFailures { get; set; }
     /// <summary>SQLite file for received TLS-RPT reports and this server's session counts; empty: DATA_DIR/tlsrpt.db.</summary>
     public string Database { get; set; } = "";
     /// <summary>Where received reports are kept: sqlite (the database file) or postgres.</summary>

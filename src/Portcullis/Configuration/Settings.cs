@@ -91,9 +91,7 @@ public sealed record Settings(PortcullisConfig Config)
                 kv.Value.Expires is { } d ? new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null),
             StringComparer.Ordinal);
 
-    public RenderOptions Render => new(
-        Config.Tlsrpt.NoPolicyLevel == "notfound" ? null : Config.Tlsrpt.NoPolicyLevel,
-        Config.Tlsrpt.ReportPolicyFailures);
+    public RenderOptions Render => new(Config.Tlsrpt.NoPolicyLevel == "notfound" ? null : Config.Tlsrpt.NoPolicyLevel);
 
     /// <summary>Bound on the whole DANE branch: several DNS round trips, well under Postfix's 100 s.</summary>
     public DaneResolver CreateDaneResolver(IDnsResolver dns) =>

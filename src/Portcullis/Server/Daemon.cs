@@ -145,6 +145,8 @@ public static class Daemon
             });
         foreach (string listener in ListenerSummary.Describe(settings, activated, control))
             log.LogInformation("Listener: {Listener}", listener);
+        if (config.Tlsrpt.ReportPolicyFailures is not null)
+            log.LogWarning("tlsrpt.report_policy_failures is ignored and can be removed: Postfix 3.10 turns policy_failure answers into wrong TLS-RPT reports (see README)");
         log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}",
             activated ? "sockets from systemd" : string.Join(", ", config.Listen), settings.DnsServer,
             config.Cache.Type == "sqlite" ? settings.CachePath : config.Cache.Type);

@@ -121,9 +121,25 @@ public sealed class SocketmapService(PolicyResolver resolver, LiveSettings setti
                 Verdict.DaneOnly => "dane-only",
                 Verdict.Dane => "dane",
                 Verdict.StsEnforce => "secure",
-                _ => "notfound",
+                // "OK dane policy_type=no-policy-found" (QUERYwithTLSRPT): Postfix was told that level, not NOTFOUND.
+                _ => NoPolicyLabel(reply.Data),
             },
         };
         return answer;
+    }
+
+    // Bounded: the configured level is one of Postfix's levels (validated at load); anything else is "ok".
+    private static readonly string[] NoPolicyLevels = ["none", "may", "encrypt", "dane", "dane-only", "fingerprint", "verify", "secure"];
+    private static readonly string[] NoPolicyLabels = NoPolicyLevels.Select(l => "no-policy-" + l).ToArray();
+
+    private static string NoPolicyLabel(string data)
+    {
+        var level = data.AsSpan(0, data.IndexOf(' ') is >= 0 and var sp ? sp : data.Length);
+        for (int i = 0; i < NoPolicyLevels.Length; i++)
+        {
+            if (level.SequenceEqual(NoPolicyLevels[i]))
+                return NoPolicyLabels[i];
+        }
+        return "ok";
     }
 }

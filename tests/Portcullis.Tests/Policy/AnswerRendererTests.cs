@@ -75,13 +75,12 @@ public sealed class AnswerRendererTests
     }
 
     [Fact]
-    public void Policy_failures_are_reported_only_when_enabled()
+    public void Policy_failures_are_answered_as_no_policy_never_with_policy_failure()
     {
         var failed = new PolicyAnswer(Verdict.StsFailure, "x")
         { Domain = "example.com", Failure = StsFailureType.WebPkiInvalid, TxtRecord = "v=STSv1; id=1" };
-        Assert.Equal("OK dane policy_type=sts policy_domain=example.com policy_failure=sts-webpki-invalid { policy_string = v=STSv1; id=1 }",
-            R(failed, true, new RenderOptions("dane", true)));
-        Assert.Equal("NOTFOUND ", R(failed, false, new RenderOptions("dane", true)));
+        Assert.Equal("OK dane policy_type=no-policy-found", R(failed, true, new RenderOptions("dane")));
+        Assert.Equal("NOTFOUND ", R(failed, false, new RenderOptions("dane")));
     }
 
     [Fact]

@@ -55,6 +55,29 @@ public sealed class ReportDocumentTests
             ReportDocument.Subject("example.com", "mail.sender.example", "735ff.e317+bf22029@mailexample.net"));
     }
 
+    // RFC 8460 §5.3 filename with §5.1's rules: sender and policy-domain are RFC 5321 domains,
+    // unique-id = 1*(ALPHA / DIGIT).
+    private const string Domain5321 = @"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*";
+    public const string Rfc8460FileName = "^" + Domain5321 + "!" + Domain5321 + @"!\d+!\d+(?:![A-Za-z0-9]+)?\.json(?:\.gz)?$";
+
+    [Theory]
+    [InlineData("20261201.1265907373ac", "202612011265907373ac")] // the sender's report-id local part
+    [InlineData("a+b.c-d_e", "abcde")]
+    public void File_name_unique_id_is_only_letters_and_digits(string reportIdLocalPart, string uniqueId)
+    {
+        string name = ReportDocument.FileName("mta.sender.example", "example.com", new DateOnly(2026, 12, 1), reportIdLocalPart);
+        Assert.Matches(Rfc8460FileName, name);
+        Assert.EndsWith("!" + uniqueId + ".json.gz", name, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void File_name_without_usable_unique_id_leaves_it_out()
+    {
+        string name = ReportDocument.FileName("mta.sender.example", "example.com", new DateOnly(2026, 12, 1), ".-+");
+        Assert.Equal("mta.sender.example!example.com!1796083200!1796169599.json.gz", name);
+        Assert.Matches(Rfc8460FileName, name);
+    }
+
     [Fact]
     public void Gzip_round_trips()
     {

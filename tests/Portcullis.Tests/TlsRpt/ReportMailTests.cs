@@ -40,7 +40,7 @@ public sealed class ReportMailTests : IDisposable
         Assert.IsType<TextPart>(report[0]);
         var gz = Assert.IsType<MimePart>(report[1]);
         Assert.Equal("application/tlsrpt+gzip", gz.ContentType.MimeType);
-        Assert.Equal("mta.sender.example!example.com!1795996800!1796083199!20261130.0a1b2c3d4e5f.json.gz", gz.FileName);
+        Assert.Equal("mta.sender.example!example.com!1795996800!1796083199!202611300a1b2c3d4e5f.json.gz", gz.FileName);
         Assert.True(gz.ContentDisposition!.IsAttachment);
     }
 

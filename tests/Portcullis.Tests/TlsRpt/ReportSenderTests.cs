@@ -67,6 +67,7 @@ public sealed class ReportSenderTests : IDisposable
         Assert.Equal([("sts-policy-invalid", 2L), ("sts-webpki-invalid", 2L)], sts.Failures.Select(f => (f.ResultType, f.FailedSessions)).Order());
         Assert.Equal((3L, 0L), (tlsa.Successful, tlsa.Failed));
         Assert.StartsWith("mta.sender.example!company-y.example!", report.FileName, StringComparison.Ordinal);
+        Assert.Matches(ReportDocumentTests.Rfc8460FileName, report.FileName); // the generated id, not a hand-made one
         // Nothing more: the report exists, the delivery is done.
         _time.Advance(TimeSpan.FromHours(2));
         var again = await _sender.RunAsync(null, default);

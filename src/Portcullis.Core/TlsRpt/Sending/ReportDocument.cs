@@ -74,10 +74,16 @@ public static class ReportDocument
         w.WriteEndObject();
     }
 
-    /// <summary>§5.3: <c>submitter!policy-domain!begin-timestamp!end-timestamp!unique-id.json.gz</c>.</summary>
-    public static string FileName(string submitter, string domain, DateOnly day, string uniqueId) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"{submitter}!{domain}!{DayStart(day).ToUnixTimeSeconds()}!{DayStart(day).AddDays(1).AddSeconds(-1).ToUnixTimeSeconds()}!{uniqueId}.json.gz");
+    /// <summary>
+    /// §5.3: <c>submitter!policy-domain!begin-timestamp!end-timestamp[!unique-id].json.gz</c>. The grammar
+    /// (§5.1) allows only ALPHA/DIGIT in unique-id, so anything else in it (e.g. the report id's ".") is dropped.
+    /// </summary>
+    public static string FileName(string submitter, string domain, DateOnly day, string uniqueId)
+    {
+        string uid = string.Concat(uniqueId.Where(char.IsAsciiLetterOrDigit));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{submitter}!{domain}!{DayStart(day).ToUnixTimeSeconds()}!{DayStart(day).AddDays(1).AddSeconds(-1).ToUnixTimeSeconds()}{(uid.Length > 0 ? "!" + uid : "")}.json.gz");
+    }
 
     /// <summary>§5.3: <c>Report Domain: D Submitter: S Report-ID: &lt;ID&gt;</c>.</summary>
     public static string Subject(string domain, string submitter, string reportId) =>
