@@ -107,8 +107,30 @@ public static class NextHopParser
                 return (null, $"invalid internationalized name '{host}': {e.Message}");
             }
         }
-        var problem = AsciiSyntax.CheckHostname(name, minLabels: 1);
+        var problem = AsciiSyntax.CheckHostname(name, minLabels: 1) ?? CheckALabels(name);
         return problem is null ? (name, null) : (null, problem);
+    }
+
+    // "xn--" labels must decode (RFC 5891 §5.4): a name such as xn--zz.test is no domain anyone can have,
+    // and the DNS library throws on it, so it is refused here like any other invalid key.
+    private static string? CheckALabels(string name)
+    {
+        if (!name.Contains("xn--", StringComparison.Ordinal))
+            return null;
+        foreach (var label in name.Split('.'))
+        {
+            if (!label.StartsWith("xn--", StringComparison.Ordinal))
+                continue;
+            try
+            {
+                Idn.GetUnicode(label);
+            }
+            catch (ArgumentException)
+            {
+                return $"invalid punycode label '{label}'";
+            }
+        }
+        return null;
     }
 
     private static bool IsPort(string s) =>

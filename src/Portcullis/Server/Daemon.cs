@@ -38,19 +38,21 @@ public static class Daemon
         builder.Services.AddSingleton(sp => new LiveSettings(settings, configPath, sp.GetRequiredService<ILogger<LiveSettings>>()));
 
         var unixSockets = new List<string>();
+        var socketmapEndpoints = new HashSet<string>(StringComparer.Ordinal);
+        ListenerGates.Configure(builder, settings, socketmapEndpoints);
         // Under socket activation (portcullis.socket) systemd hands over the socketmap sockets.
         bool activated = Environment.GetEnvironmentVariable("LISTEN_FDS") is { Length: > 0 }
             && Environment.GetEnvironmentVariable("LISTEN_PID") == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxConcurrentConnections = config.Limits.MaxConnections;
             if (activated)
                 k.UseSystemd(lo => lo.UseConnectionHandler<SocketmapConnectionHandler>());
             foreach (string listen in activated ? [] : config.Listen)
             {
                 var (tcp, unix) = ConfigLoader.ParseListen(listen);
                 Action<ListenOptions> socketmap = lo => lo.UseConnectionHandler<SocketmapConnectionHandler>();
+                socketmapEndpoints.Add(tcp?.ToString() ?? unix!);
                 if (tcp is not null)
                 {
                     k.Listen(tcp, socketmap);
