@@ -111,8 +111,8 @@ public static class NextHopParser
         return problem is null ? (name, null) : (null, problem);
     }
 
-    // "xn--" labels must decode (RFC 5891 §5.4): a name such as xn--zz.test is no domain anyone can have,
-    // and the DNS library throws on it, so it is refused here like any other invalid key.
+    // "xn--" labels must decode and encode back to themselves (RFC 5891 §5.4): a name such as xn--zz.test
+    // is no domain anyone can have, and the DNS library throws on it, so it is refused like any invalid key.
     private static string? CheckALabels(string name)
     {
         if (!name.Contains("xn--", StringComparison.Ordinal))
@@ -123,12 +123,14 @@ public static class NextHopParser
                 continue;
             try
             {
-                Idn.GetUnicode(label);
+                if (Idn.GetAscii(Idn.GetUnicode(label)) == label)
+                    continue;
             }
             catch (ArgumentException)
             {
-                return $"invalid punycode label '{label}'";
+                // IdnMapping reports bad input only by exception; the answer below is the value.
             }
+            return $"invalid punycode label '{label}'";
         }
         return null;
     }
