@@ -103,50 +103,36 @@ public sealed class GatedListenerFactory(IConnectionListenerFactory inner, Func<
 
 /// <summary>
 /// The connection slots of one group of listeners. Reaching the limit is logged once per episode
-/// (not per waiting client) and counted in <c>portcullis_connection_limit_reached_total</c>.
+/// (not per waiting client) and counted in <c>portcullis_connection_limit_reached_total</c>; an episode
+/// ends after <see cref="EpisodeGap"/> without the limit being hit, so waves of clients log once.
 /// </summary>
 public sealed class ConnectionGate(string group, int limit, PortcullisMetrics metrics, ILogger log, TimeProvider time)
 {
+    public static readonly TimeSpan EpisodeGap = TimeSpan.FromSeconds(30);
+
     private readonly SemaphoreSlim _slots = new(limit, limit);
     private readonly Lock _lock = new();
-    private DateTimeOffset? _fullSince;
-
-    public string Group => group;
-
-    public int Limit => limit;
+    private DateTimeOffset _lastFull = DateTimeOffset.MinValue;
 
     public async ValueTask WaitAsync(CancellationToken ct)
     {
-        if (!_slots.Wait(0))
-        {
-            lock (_lock)
-            {
-                if (_fullSince is null)
-                {
-                    _fullSince = time.GetUtcNow();
-                    metrics.ConnectionLimitReached.Add(1, PortcullisMetrics.Tags("listener", group));
-                    log.LogWarning("{Group} connection limit of {Limit} reached: new connections wait in the listen backlog until one closes",
-                        group, limit);
-                }
-            }
-            await _slots.WaitAsync(ct);
-        }
-    }
-
-    public void Release()
-    {
-        _slots.Release();
-        // The episode ends once a quarter of the slots are free again, so a busy edge logs rarely.
-        if (_fullSince is null || _slots.CurrentCount < Math.Max(1, limit / 4))
+        if (_slots.Wait(0))
             return;
         lock (_lock)
         {
-            if (_fullSince is { } since)
+            var now = time.GetUtcNow();
+            if (now - _lastFull > EpisodeGap)
             {
-                _fullSince = null;
-                log.LogInformation("{Group} connections below the limit again after {Seconds:0.#} s at the limit",
-                    group, (time.GetUtcNow() - since).TotalSeconds);
+                metrics.ConnectionLimitReached.Add(1, PortcullisMetrics.Tags("listener", group));
+                log.LogWarning("{Group} connection limit of {Limit} reached: new connections wait in the listen backlog until one closes",
+                    group, limit);
             }
+            _lastFull = now;
         }
+        await _slots.WaitAsync(ct);
+        lock (_lock)
+            _lastFull = time.GetUtcNow(); // at the limit until this very moment
     }
+
+    public void Release() => _slots.Release();
 }
