@@ -92,7 +92,7 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Metrics
                 }
                 if (stopping.IsCancellationRequested)
                     break;
-                if (result.IsCompleted)
+                if (result.IsCompleted && !full) // full: complete frames remain to be answered first
                 {
                     if (!buffer.Slice(consumed).IsEmpty)
                         log.LogWarning("Socketmap connection {Id} closed mid-request", connection.ConnectionId);
