@@ -93,5 +93,37 @@ public sealed class SocketmapProtocolTests : IAsyncLifetime
         Assert.Contains("Portcullis stopped", _daemon.Output);
     }
 
+    [Fact]
+    public async Task Sigterm_with_idle_connections_and_a_request_in_flight_exits_within_two_seconds()
+    {
+        // Postfix keeps connections open between lookups.
+        var idle = new List<SocketmapClient>();
+        for (int i = 0; i < 20; i++)
+        {
+            var c = await _daemon.ConnectAsync(_ct);
+            Assert.Equal("NOTFOUND ", await c.QueryAsync("QUERY", $".idle{i}.example", _ct));
+            idle.Add(c);
+        }
+        // A real domain: its lookups go to a resolver that never answers (2 s x 2 attempts), so it is in flight.
+        await using var busy = await _daemon.ConnectAsync(_ct);
+        var inFlight = busy.QueryAsync("QUERY", "slow.example", _ct);
+        await Task.Delay(300, _ct);
+        Assert.False(inFlight.IsCompleted);
+
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        int exit = await _daemon.StopAsync(_ct);
+        var took = sw.Elapsed;
+        Assert.Equal(0, exit);
+        // The request being answered got an answer (deferral, never a guess), the idle ones were closed.
+        Assert.Equal("TEMP Portcullis is restarting; try again", await inFlight.WaitAsync(TimeSpan.FromSeconds(1), _ct));
+        foreach (var c in idle)
+        {
+            Assert.True(await c.IsClosedByServerAsync(_ct));
+            await c.DisposeAsync();
+        }
+        Assert.True(took < TimeSpan.FromSeconds(2), $"SIGTERM to exit took {took.TotalMilliseconds:0} ms");
+        Console.WriteLine($"SIGTERM to exit: {took.TotalMilliseconds:0} ms");
+    }
+
     private async Task WaitForLogAsync(string text) => Assert.True(await _daemon.WaitForOutputAsync(text), _daemon.Output);
 }

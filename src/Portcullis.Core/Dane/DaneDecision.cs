@@ -30,6 +30,8 @@ public sealed record DaneResult(DaneVerdict Verdict, string Reason, TimeSpan Ttl
     public bool MxSecure { get; init; }
     public string? MxDetail { get; init; }
     public IReadOnlyList<HostEvidence> Hosts { get; init; } = [];
+    /// <summary>MX hosts beyond the examined cap (limits.max_mx_hosts).</summary>
+    public int SkippedHosts { get; init; }
 }
 
 /// <summary>
@@ -42,8 +44,14 @@ public static class DaneDecision
     public static readonly TimeSpan MinTtl = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan MaxTtl = TimeSpan.FromHours(12);
 
-    /// <summary>Step 1: the MX lookup. Returns the hosts to examine, or a final result.</summary>
-    public static (IReadOnlyList<string> Hosts, bool MxSecure, DaneResult? Final) ClassifyMx(string domain, DnsResult<MxRecord> mx)
+    /// <summary>
+    /// Step 1: the MX lookup. Returns the hosts to examine (at most <paramref name="maxHosts"/>, lowest
+    /// preference first), or a final result. Postfix itself tries only the first smtp_mx_address_limit
+    /// (default 5) addresses, so hosts beyond the cap are hosts it would not connect to; a verdict from the
+    /// examined ones is never weaker for them either: dane-only makes Postfix demand TLSA at any host.
+    /// </summary>
+    public static (IReadOnlyList<string> Hosts, bool MxSecure, DaneResult? Final) ClassifyMx(string domain, DnsResult<MxRecord> mx,
+        int maxHosts = int.MaxValue)
     {
         switch (mx.Status)
         {
@@ -64,7 +72,7 @@ public static class DaneDecision
             return ([], mx.Authenticated, new DaneResult(DaneVerdict.NullMx,
                 "null MX (RFC 7505): the domain accepts no mail", Clamp(mx.Ttl)) { MxSecure = mx.Authenticated, MxDetail = mx.Detail });
         }
-        var hosts = mx.Records.OrderBy(r => r.Preference).Select(r => r.Exchange).Distinct(StringComparer.Ordinal).ToList();
+        var hosts = mx.Records.OrderBy(r => r.Preference).Select(r => r.Exchange).Distinct(StringComparer.Ordinal).Take(maxHosts).ToList();
         return (hosts, mx.Status == DnsStatus.Secure, null);
     }
 
@@ -130,12 +138,14 @@ public static class DaneDecision
         { Lookups = lookups };
 
     /// <summary>Step 4: the domain's verdict from every host.</summary>
+    /// <param name="skipped">MX hosts beyond the cap of <see cref="ClassifyMx"/>, not examined.</param>
     public static DaneResult Aggregate(bool mxSecure, TimeSpan mxTtl, string? mxDetail, IReadOnlyList<HostEvidence> hosts,
-        bool resolverValidates)
+        bool resolverValidates, int skipped = 0)
     {
         var ttl = Clamp(hosts.Select(h => h.Ttl).Append(mxTtl).Min());
-        DaneResult R(DaneVerdict v, string why) => new(v, why, v == DaneVerdict.Temp ? TimeSpan.Zero : ttl)
-        { MxSecure = mxSecure, MxDetail = mxDetail, Hosts = hosts };
+        string note = skipped > 0 ? $" (the first {hosts.Count} by preference; {skipped} more not examined)" : "";
+        DaneResult R(DaneVerdict v, string why) => new(v, why + note, v == DaneVerdict.Temp ? TimeSpan.Zero : ttl)
+        { MxSecure = mxSecure, MxDetail = mxDetail, Hosts = hosts, SkippedHosts = skipped };
 
         if (hosts.FirstOrDefault(h => h.Dane == HostDane.Temp) is { } failed)
             return R(DaneVerdict.Temp, $"{failed.Host}: {failed.Reason}; DANE status unknown, delivery must wait");

@@ -107,8 +107,32 @@ public static class NextHopParser
                 return (null, $"invalid internationalized name '{host}': {e.Message}");
             }
         }
-        var problem = AsciiSyntax.CheckHostname(name, minLabels: 1);
+        var problem = AsciiSyntax.CheckHostname(name, minLabels: 1) ?? CheckALabels(name);
         return problem is null ? (name, null) : (null, problem);
+    }
+
+    // "xn--" labels must decode and encode back to themselves (RFC 5891 §5.4): a name such as xn--zz.test
+    // is no domain anyone can have, and the DNS library throws on it, so it is refused like any invalid key.
+    private static string? CheckALabels(string name)
+    {
+        if (!name.Contains("xn--", StringComparison.Ordinal))
+            return null;
+        foreach (var label in name.Split('.'))
+        {
+            if (!label.StartsWith("xn--", StringComparison.Ordinal))
+                continue;
+            try
+            {
+                if (Idn.GetAscii(Idn.GetUnicode(label)) == label)
+                    continue;
+            }
+            catch (ArgumentException)
+            {
+                // IdnMapping reports bad input only by exception; the answer below is the value.
+            }
+            return $"invalid punycode label '{label}'";
+        }
+        return null;
     }
 
     private static bool IsPort(string s) =>

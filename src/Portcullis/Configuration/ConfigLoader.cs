@@ -53,6 +53,8 @@ public static partial class ConfigLoader
             throw new ConfigException($"dns.server: '{c.Dns.Server}' is not HOST[:PORT] with an IP address");
         Positive("limits.max_connections", c.Limits.MaxConnections);
         Positive("limits.idle_timeout", c.Limits.IdleTimeout);
+        Positive("limits.write_timeout", c.Limits.WriteTimeout);
+        Positive("limits.max_mx_hosts", c.Limits.MaxMxHosts);
         Positive("refresh.ahead", c.Refresh.Ahead);
         Positive("refresh.idle_after", c.Refresh.IdleAfter);
         Positive("refresh.max_backoff", c.Refresh.MaxBackoff);

@@ -70,10 +70,15 @@ public sealed class MapConfig
 
 public sealed class LimitsConfig
 {
-    /// <summary>Concurrent connections (socketmap and metrics); more wait in the listen backlog.</summary>
+    /// <summary>Concurrent socketmap connections (and, separately, HTTP connections); more wait in the listen backlog.</summary>
     public int MaxConnections { get; set; } = 1000;
-    /// <summary>Seconds a connection may sit without sending a complete request (Postfix itself closes after 10 s idle).</summary>
+    /// <summary>Seconds a connection may take to send its next complete request, counted from connecting or from the
+    /// previous answer; partial bytes do not extend it (Postfix itself closes after 10 s idle).</summary>
     public int IdleTimeout { get; set; } = 300;
+    /// <summary>Seconds answers may wait to be read by the client before the connection is closed.</summary>
+    public int WriteTimeout { get; set; } = 10;
+    /// <summary>MX hosts examined for DANE per domain, lowest preference first (Postfix's smtp_mx_address_limit is 5).</summary>
+    public int MaxMxHosts { get; set; } = 5;
 }
 
 public sealed class RefreshConfig

@@ -95,7 +95,7 @@ public sealed record Settings(PortcullisConfig Config)
 
     /// <summary>Bound on the whole DANE branch: several DNS round trips, well under Postfix's 100 s.</summary>
     public DaneResolver CreateDaneResolver(IDnsResolver dns) =>
-        new(dns, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs * Config.Dns.Attempts * 4));
+        new(dns, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs * Config.Dns.Attempts * 4), Config.Limits.MaxMxHosts);
 
     /// <summary>A configured domain of ours as the policy it publishes; null for an unknown mode.</summary>
     public static Core.Publishing.PublishedPolicy? Published(string domain, PublishedDomainConfig d)

@@ -88,6 +88,12 @@ public sealed class DnsClientResolver : IDnsResolver
         {
             return new DnsResult<T>(DnsStatus.ServFail, [], TimeSpan.Zero, false, $"{q}: {ex.Message}");
         }
+        catch (ArgumentException)
+        {
+            // DnsClient decodes every name in the answer and throws on invalid punycode (an MX named xn--zz...):
+            // an answer that cannot be read is a failed lookup, never an exception upwards.
+            return new DnsResult<T>(DnsStatus.ServFail, [], TimeSpan.Zero, false, $"{q}: the answer holds a name that is not valid punycode");
+        }
 
         bool ad = response.Header.IsAuthenticData;
         switch (response.Header.ResponseCode)

@@ -23,6 +23,8 @@ public sealed class PortcullisMetrics : IDisposable
         Prefetch = _meter.CreateCounter<long>("portcullis_prefetch_total", description: "Proactive refreshes by outcome");
         StoreFailures = _meter.CreateCounter<long>("portcullis_cache_store_failures_total", description: "Cache store reads/writes that failed (answered live)");
         Connections = _meter.CreateUpDownCounter<long>("portcullis_open_connections", description: "Open socketmap connections");
+        ConnectionLimitReached = _meter.CreateCounter<long>("portcullis_connection_limit_reached_total",
+            description: "Times a listener group reached limits.max_connections and left new connections in the backlog, by listener (socketmap, http)");
         ProtocolErrors = _meter.CreateCounter<long>("portcullis_protocol_errors_total", description: "Socketmap connections closed for malformed framing");
         TlsRptReports = _meter.CreateCounter<long>("portcullis_tlsrpt_reports_total", description: "TLS-RPT reports received, by outcome (stored, duplicate, invalid)");
         TlsRptSessions = _meter.CreateCounter<long>("portcullis_tlsrpt_sessions_total", description: "Sessions in stored TLS-RPT reports, by policy domain and result");
@@ -42,6 +44,7 @@ public sealed class PortcullisMetrics : IDisposable
     public Counter<long> StoreFailures { get; }
     public UpDownCounter<long> Connections { get; }
     public Counter<long> ProtocolErrors { get; }
+    public Counter<long> ConnectionLimitReached { get; }
     public Counter<long> TlsRptReports { get; }
     public Counter<long> TlsRptSessions { get; }
     public Counter<long> TlsRptFailures { get; }

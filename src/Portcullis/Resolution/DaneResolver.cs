@@ -5,10 +5,10 @@ using Portcullis.Dns;
 namespace Portcullis.Resolution;
 
 /// <summary>
-/// Performs the DNS lookups <see cref="DaneDecision"/> asks for: MX, then every host's A/AAAA and
-/// TLSA in parallel, the whole answer bounded in time.
+/// Performs the DNS lookups <see cref="DaneDecision"/> asks for: MX, then the A/AAAA and TLSA of the
+/// first <c>maxMxHosts</c> hosts in parallel, the whole answer bounded in time and in queries.
 /// </summary>
-public sealed class DaneResolver(IDnsResolver dns, TimeSpan budget)
+public sealed class DaneResolver(IDnsResolver dns, TimeSpan budget, int maxMxHosts = int.MaxValue)
 {
     /// <param name="trust">What the resolver's self-test lets the verdict rest on (<see cref="DaneDecision.UnderTrust"/>).</param>
     /// <param name="mxKnown">Completed with the MX verdict as soon as it is known (true: null MX), so the
@@ -21,13 +21,14 @@ public sealed class DaneResolver(IDnsResolver dns, TimeSpan budget)
         try
         {
             var mx = await dns.QueryMxAsync(domain, cts.Token);
-            var (hosts, mxSecure, final) = DaneDecision.ClassifyMx(domain, mx);
+            var (hosts, mxSecure, final) = DaneDecision.ClassifyMx(domain, mx, maxMxHosts);
             mxKnown?.TrySetResult(final?.Verdict == DaneVerdict.NullMx);
             if (final is not null)
                 return DaneDecision.UnderTrust(final, trust);
             var evidence = await Task.WhenAll(hosts.Select(h => ResolveHostAsync(h, mxSecure, cts.Token)));
-            return DaneDecision.UnderTrust(
-                DaneDecision.Aggregate(mxSecure, mx.Ttl, mx.Detail, evidence, trust == ResolverTrust.Validating), trust);
+            int skipped = mx.Records.Select(r => r.Exchange).Distinct(StringComparer.Ordinal).Count() - hosts.Count;
+            return DaneDecision.UnderTrust(DaneDecision.Aggregate(mxSecure, mx.Ttl, mx.Detail, evidence,
+                trust == ResolverTrust.Validating, Math.Max(0, skipped)), trust);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -52,16 +52,18 @@ public static class Daemon
         builder.Services.AddSingleton(sp => new LiveSettings(settings, configPath, sp.GetRequiredService<ILogger<LiveSettings>>()));
 
         var unixSockets = new List<string>();
+        var socketmapEndpoints = new HashSet<string>(StringComparer.Ordinal);
+        ListenerGates.Configure(builder, settings, socketmapEndpoints);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxConcurrentConnections = config.Limits.MaxConnections;
             if (activated)
                 k.UseSystemd(lo => lo.UseConnectionHandler<SocketmapConnectionHandler>());
             foreach (string listen in activated ? [] : config.Listen)
             {
                 var (tcp, unix) = ConfigLoader.ParseListen(listen);
                 Action<ListenOptions> socketmap = lo => lo.UseConnectionHandler<SocketmapConnectionHandler>();
+                socketmapEndpoints.Add(tcp?.ToString() ?? unix!);
                 if (tcp is not null)
                 {
                     k.Listen(tcp, socketmap);

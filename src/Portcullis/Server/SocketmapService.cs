@@ -12,6 +12,9 @@ namespace Portcullis.Server;
 public sealed class SocketmapService(PolicyResolver resolver, LiveSettings settings, PortcullisMetrics metrics, TimeProvider time,
     ILogger<SocketmapService> log)
 {
+    private readonly LogThrottle _invalidKeys = new(time, LogThrottle.DefaultInterval);
+    private readonly LogThrottle _failures = new(time, LogThrottle.DefaultInterval);
+
     public async ValueTask<SocketmapReply> HandleAsync(SocketmapRequest request, CancellationToken ct)
     {
         var live = settings.Current;
@@ -23,7 +26,13 @@ public sealed class SocketmapService(PolicyResolver resolver, LiveSettings setti
         if (hop.Kind != NextHopKind.Domain)
         {
             // Parent-domain retries, address literals and junk: no lookups (RFC 8461 §3.4, RFC 7672 §2.2).
-            log.LogDebug("{Key}: NOTFOUND ({Detail})", request.Key, hop.Detail);
+            if (hop.Kind == NextHopKind.Invalid && _invalidKeys.TryEnter(out long skipped))
+            {
+                log.LogWarning("Invalid key '{Key}' answered NOTFOUND: {Detail} ({Skipped} more invalid keys since the last such line)",
+                    LogThrottle.Printable(request.Key), LogThrottle.Printable(hop.Detail), skipped);
+            }
+            else
+                log.LogDebug("{Key}: NOTFOUND ({Detail})", request.Key, hop.Detail);
             return Count(map, null, SocketmapReply.NotFound);
         }
         if (live.Overrides.TryGetValue(hop.Domain, out var fixedPolicy) && fixedPolicy.IsActive(time.GetUtcNow()))
@@ -40,8 +49,9 @@ public sealed class SocketmapService(PolicyResolver resolver, LiveSettings setti
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            // A bug must defer mail, never send it with less protection.
-            log.LogError(ex, "Resolving {Domain} failed unexpectedly", hop.Domain);
+            // A bug must defer mail, never send it with less protection; one trace a minute is enough to find it.
+            if (_failures.TryEnter(out long skipped))
+                log.LogError(ex, "Resolving {Domain} failed unexpectedly ({Skipped} more such failures since the last trace)", hop.Domain, skipped);
             return Count(map, null, SocketmapReply.Temp("internal error; see Portcullis log"));
         }
     }

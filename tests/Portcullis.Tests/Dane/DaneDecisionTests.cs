@@ -75,6 +75,30 @@ public sealed class DaneDecisionTests
     }
 
     [Fact]
+    public void Only_the_lowest_preference_hosts_up_to_the_cap_are_examined()
+    {
+        var records = Enumerable.Range(0, 1000).Select(i => new MxRecord((ushort)(1000 - i), $"mx{i}.test")).ToArray();
+        var (hosts, secure, final) = DaneDecision.ClassifyMx("example.test", R(DnsStatus.Secure, records), maxHosts: 5);
+        Assert.Null(final);
+        Assert.True(secure);
+        Assert.Equal(["mx999.test", "mx998.test", "mx997.test", "mx996.test", "mx995.test"], hosts);
+        // A null MX anywhere is still seen, whatever the cap.
+        var (_, _, nullMx) = DaneDecision.ClassifyMx("example.test", R(DnsStatus.Secure, [.. records, new MxRecord(2000, "")]), maxHosts: 5);
+        Assert.Equal(DaneVerdict.NullMx, nullMx!.Verdict);
+    }
+
+    [Fact]
+    public void Verdict_over_capped_hosts_says_how_many_were_not_examined()
+    {
+        var r = DaneDecision.Aggregate(true, Hour, null, [H(HostDane.Usable), H(HostDane.Usable)], true, skipped: 998);
+        Assert.Equal(DaneVerdict.DaneOnly, r.Verdict);
+        Assert.Equal(998, r.SkippedHosts);
+        Assert.Contains("998 more not examined", r.Reason);
+        // Never weaker than the examined hosts justify: one failure among them is still TEMP.
+        Assert.Equal(DaneVerdict.Temp, DaneDecision.Aggregate(true, Hour, null, [H(HostDane.Usable), H(HostDane.Temp)], true, skipped: 998).Verdict);
+    }
+
+    [Fact]
     public void Insecure_address_means_no_tlsa_lookup()
     {
         var (final, bases) = DaneDecision.ClassifyAddress("mx.test", R(DnsStatus.Insecure, IPAddress.Loopback), R<IPAddress>(DnsStatus.NoData));

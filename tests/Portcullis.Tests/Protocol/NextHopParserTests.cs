@@ -17,6 +17,7 @@ public class NextHopParserTests
     [InlineData("B\u00dcCHER.Example.", "xn--bcher-kva.example")]
     [InlineData("\u4f8b\u3048.\u30c6\u30b9\u30c8", "xn--r8jz45g.xn--zckzah")]
     [InlineData("1.example", "1.example")]
+    [InlineData("mail.xn--r8jz45g.xn--zckzah", "mail.xn--r8jz45g.xn--zckzah")]
     public void Domains(string key, string domain)
     {
         var h = NextHopParser.Parse(key);
@@ -77,6 +78,10 @@ public class NextHopParserTests
     [InlineData("exa mple.com", "invalid character ' ' in 'exa mple.com'")]
     [InlineData("192.0.2", "'192.0.2' is an IP address, not a hostname")]
     [InlineData("256.0.2.1", "'256.0.2.1' is an IP address, not a hostname")]
+    [InlineData("xn--zz.test", "invalid punycode label 'xn--zz'")]
+    [InlineData("mail.XN--ZZ.test:25", "invalid punycode label 'xn--zz'")]
+    [InlineData("[xn--zz.example]:25", "invalid punycode label 'xn--zz'")]
+    [InlineData("ok.xn--99999999.example", "invalid punycode label 'xn--99999999'")]
     public void InvalidKeys(string key, string detail)
     {
         Assert.Equal(new NextHop(NextHopKind.Invalid, "", detail), NextHopParser.Parse(key));
