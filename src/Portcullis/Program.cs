@@ -201,13 +201,15 @@ public static class Program
         Settings settings;
         try
         {
-            var config = ConfigLoader.Load(path);
-            overrides(config);
+            // Command-line options replace file values before validation, so they can fix a bad one.
+            var config = ConfigLoader.Read(path);
+            ConfigLoader.Override(config, overrides);
             settings = new Settings(ConfigLoader.Validate(config));
         }
         catch (ConfigException ex)
         {
-            await Console.Error.WriteLineAsync("portcullis: configuration error: " + ex.Message);
+            foreach (string error in ex.Errors)
+                await Console.Error.WriteLineAsync("portcullis: configuration error: " + error);
             return 78; // EX_CONFIG
         }
         return await run(settings);
