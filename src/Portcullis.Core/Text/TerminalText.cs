@@ -13,6 +13,10 @@ public static class TerminalText
 {
     public static bool IsControl(char c) => c < ' ' || c is >= '\u007f' and <= '\u009f';
 
+    /// <summary>Escapes each line of a multi-line text, keeping its line breaks.</summary>
+    public static string EscapeLines(string text) =>
+        string.Join('\n', text.Split('\n').Select(l => Escape(l.EndsWith('\r') ? l[..^1] : l)));
+
     public static string Escape(string? text)
     {
         if (string.IsNullOrEmpty(text))

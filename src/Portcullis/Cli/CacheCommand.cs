@@ -64,7 +64,7 @@ public static class CacheCommand
         var live = await QueryCommand.ResolveLiveAsync(s, domain, ct);
         var text = new StringWriter();
         live.Report.WriteText(text);
-        foreach (string line in text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (string line in Core.Text.TerminalText.EscapeLines(text.ToString()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             o.WriteLine("  " + line);
         string? liveId = live.Resolution.Sts?.Txt?.Id;
         if (cached?.PolicyId is { } cachedId)

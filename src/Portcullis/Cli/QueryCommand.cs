@@ -44,8 +44,11 @@ public static class QueryCommand
         }
         else
         {
-            live.Report.WriteText(stdout);
-            stdout.WriteLine($"Daemon cache:    {view.Text()}");
+            // TXT records, policy text and error details come from the network: escaped for the terminal.
+            var text = new StringWriter();
+            live.Report.WriteText(text);
+            text.WriteLine($"Daemon cache:    {view.Text()}");
+            stdout.Write(Core.Text.TerminalText.EscapeLines(text.ToString()));
         }
         return ExitFor(live.Resolution);
     }

@@ -56,4 +56,8 @@ public sealed class HostilePeerInputTests
     [InlineData(@"back\slash", @"back\\slash")]
     [InlineData("ünïcode ok", "ünïcode ok")]
     public void Terminal_text_escapes_controls(string input, string expected) => Assert.Equal(expected, TerminalText.Escape(input));
+
+    [Fact]
+    public void Multi_line_text_keeps_its_line_breaks_and_escapes_the_rest() =>
+        Assert.Equal("a\\x1b[2J\nb\nc", TerminalText.EscapeLines("a\u001b[2J\r\nb\nc"));
 }
