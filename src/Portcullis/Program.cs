@@ -9,7 +9,10 @@ namespace Portcullis;
 
 public static class Program
 {
-    public static async Task<int> Main(string[] args)
+    public static async Task<int> Main(string[] args) => await BuildRoot().Parse(args).InvokeAsync();
+
+    /// <summary>Every command and option; README's command table is checked against it.</summary>
+    public static RootCommand BuildRoot()
     {
         var root = new RootCommand("Portcullis: MTA-STS and DANE TLS policy server for Postfix (socketmap)");
         root.Subcommands.Add(ServeCommand());
@@ -20,7 +23,7 @@ public static class Program
         root.Subcommands.Add(CheckCommandLine());
         root.Subcommands.Add(TlsRptCommandLine());
         root.Subcommands.Add(PostfixSetupCommand.Create());
-        return await root.Parse(args).InvokeAsync();
+        return root;
     }
 
     private static Option<string?> ConfigOption() => new("--config", "-c")
@@ -62,7 +65,7 @@ public static class Program
         var dns = DnsOption();
         var json = new Option<bool>("--json") { Description = "Print the evidence as JSON" };
         var domain = new Argument<string>("domain") { Description = "Recipient domain or Postfix next-hop" };
-        var cmd = new Command("query", "Resolve one domain live and explain the decision. Exit: 0 policy, 1 no policy, 2 temporary failure")
+        var cmd = new Command("query", "Resolve one domain live, explain the decision, and say whether the running daemon's cache agrees. Exit: 0 policy, 1 no policy, 2 temporary failure")
         {
             domain, config, dns, json,
         };
@@ -99,13 +102,13 @@ public static class Program
         }
         var showDomain = new Argument<string>("domain");
         var purgeDomain = new Argument<string?>("domain") { Arity = ArgumentArity.ZeroOrOne };
-        cache.Subcommands.Add(Sub("list", "Domain, answer, source, expiry and hits of every cached domain",
+        cache.Subcommands.Add(Sub("list", "What Postfix gets now for every cached domain, from where (cache, override, expired), expiry and hits",
             (_, s, ct) => CacheCommand.ListAsync(s, false, Console.Out, Console.Error, ct)));
-        cache.Subcommands.Add(Sub("show", "Cached state of one domain beside a live resolution, with policy id change detection",
+        cache.Subcommands.Add(Sub("show", "What Postfix gets now for one domain and why, beside a live resolution, with policy id change detection",
             (p, s, ct) => CacheCommand.ShowAsync(s, p.GetValue(showDomain)!, Console.Out, Console.Error, ct), showDomain));
         cache.Subcommands.Add(Sub("purge", "Forget one domain, or everything",
             (p, s, ct) => CacheCommand.PurgeAsync(s, p.GetValue(purgeDomain), Console.Out, Console.Error, ct), purgeDomain));
-        cache.Subcommands.Add(Sub("export", "Cached policies in Postfix hash-table format (postmap hash:FILE)",
+        cache.Subcommands.Add(Sub("export", "What Postfix gets now, in Postfix hash-table format (postmap hash:FILE)",
             (_, s, ct) => CacheCommand.ListAsync(s, true, Console.Out, Console.Error, ct)));
         return cache;
     }
@@ -131,7 +134,7 @@ public static class Program
     {
         var tlsrpt = new Command("tlsrpt", "TLS-RPT (RFC 8460): receive and summarise reports; report this server's own sessions");
         var importConfig = ConfigOption();
-        var paths = new Argument<string[]>("path") { Description = ".json / .json.gz report, mail message, or Maildir", Arity = ArgumentArity.OneOrMore };
+        var paths = new Argument<string[]>("path") { Description = ".json / .json.gz report, mail message, Maildir, or a directory of .json, .json.gz and .eml files", Arity = ArgumentArity.OneOrMore };
         var import = new Command("import", "Store reports from files, mail messages or a Maildir (duplicates are skipped)") { paths, importConfig };
         import.SetAction((parse, _) => WithSettings(parse.GetValue(importConfig), _ => { },
             s => Task.FromResult(TlsRpt.TlsRptCommand.Import(s, parse.GetValue(paths)!, Console.Out))));
@@ -202,13 +205,15 @@ public static class Program
         Settings settings;
         try
         {
-            var config = ConfigLoader.Load(path);
-            overrides(config);
+            // Command-line options replace file values before validation, so they can fix a bad one.
+            var config = ConfigLoader.Read(path);
+            ConfigLoader.Override(config, overrides);
             settings = new Settings(ConfigLoader.Validate(config));
         }
         catch (ConfigException ex)
         {
-            await Console.Error.WriteLineAsync("portcullis: configuration error: " + ex.Message);
+            foreach (string error in ex.Errors)
+                await Console.Error.WriteLineAsync("portcullis: configuration error: " + error);
             return ExitCodes.Config;
         }
         try

@@ -27,7 +27,7 @@ public sealed class CacheToolsTests(MtaStsWorldFixture world) : IClassFixture<Mt
         var list = await Cli("list");
         Assert.True(list.ExitCode == 0, list.Stderr);
         string goodLine = list.Stdout.Split('\n').Single(l => l.StartsWith($"good.{Z} ", StringComparison.Ordinal));
-        Assert.Matches($@"^good\.{Z.Replace(".", @"\.")}\s+mta-sts\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+2  OK secure match=mail\.good\.", goodLine);
+        Assert.Matches($@"^good\.{Z.Replace(".", @"\.")}\s+cache\s+mta-sts\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+2  OK secure match=mail\.good\.", goodLine);
         Assert.Contains($"nosts.{Z}", list.Stdout);
         Assert.Equal("", list.Stderr); // answered by the daemon, not the file
 

@@ -56,6 +56,9 @@ public sealed class CheckFixture : IAsyncLifetime
         _sinks.Add(new SmtpSink(IPAddress.Parse(Ip(6)), "mx.multi.chk.test", multiCert));
         z.Mx("mx.multi.chk.test.", owner: "multi").Add($"mx.multi A {Ip(6)}").Add($"mx.multi A {Ip(3)}").Add($"mx.multi A {Ip(2)}");
         z.A("implicit", Ip(1)); // no MX: mail goes to the domain's own address
+        z.Mx("mx.good.chk.test.", owner: "daneonly");    // DANE (mx.good has TLSA), no MTA-STS
+        z.Mx("mx.good.chk.test.", owner: "badid").Add("_mta-sts.badid TXT \"v=STSv1; id=2024-01-01\"").A("mta-sts.badid", host);
+        Host.Set("mta-sts.badid.chk.test", HostBehavior.Policy("version: STSv1\r\nmode: enforce\r\nmx: mx.good.chk.test\r\nmax_age: 604800\r\n"));
         w.Zone("plain.test", signed: false).Mx("mx.good.chk.test.");
         w.Zone("bogus.test", bogusDs: true).Mx("mx.good.chk.test.");
         Dns = await w.StartAsync();
@@ -158,9 +161,66 @@ public sealed class CheckTests(CheckFixture world) : IClassFixture<CheckFixture>
     [InlineData("weak.chk.test", "mx1.weak.chk.test/certificate chain", "warn")]   // self-signed, no MTA-STS: warn
     [InlineData("weak.chk.test", "mx2.weak.chk.test/certificate expiry", "warn")]  // 5 days left
     [InlineData("weak.chk.test", "mx2.weak.chk.test/certificate chain", "pass")]
+    [InlineData("weak.chk.test", "mx1.weak.chk.test/TLSA", "warn")]              // signed zone, no TLSA
+    [InlineData("daneonly.chk.test", "MTA-STS/_mta-sts record", "info")]           // DANE protects it
+    [InlineData("daneonly.chk.test", "mx.good.chk.test/TLSA", "pass")]
     public async Task Single_findings(string domain, string key, string status)
     {
         var (_, items, text) = await CheckAsync(domain);
         Assert.True(items.TryGetValue(key, out var v) && v.Status == status, $"{key} in\n{text}");
+    }
+
+    [Fact]
+    public async Task Missing_tlsa_in_a_signed_zone_is_a_finding_and_dane_is_not_told_it_lacks_tls()
+    {
+        var (_, weak, _) = await CheckAsync("weak.chk.test");
+        Assert.Contains("no TLSA records at _25._tcp.mx1.weak.chk.test although the zone is DNSSEC-signed", weak["mx1.weak.chk.test/TLSA"].Detail);
+        var (_, dane, text) = await CheckAsync("daneonly.chk.test");
+        Assert.DoesNotContain("senders may deliver without TLS", text);
+        Assert.Contains("DANE protects delivery", dane["MTA-STS/_mta-sts record"].Detail);
+        Assert.Equal("warn", (await CheckAsync("plain.test")).Items["MTA-STS/_mta-sts record"].Status); // unsigned: no DANE
+    }
+
+    [Fact]
+    public async Task The_certificate_name_finding_says_which_field_matched()
+    {
+        var (_, items, _) = await CheckAsync("good.chk.test");
+        Assert.Equal("subjectAltName DNS:mx.good.chk.test covers mx.good.chk.test", items["mx.good.chk.test/certificate name"].Detail);
+        var (_, bad, _) = await CheckAsync("bad.chk.test");
+        Assert.StartsWith("subjectAltName DNS:wrong-name.invalid (CN=wrong-name.invalid) does not cover", bad["mx1.bad.chk.test/certificate name"].Detail);
+    }
+
+    [Fact]
+    public async Task An_invalid_record_id_still_gets_the_policy_file_checked()
+    {
+        var (exit, items, text) = await CheckAsync("badid.chk.test");
+        Assert.Equal(1, exit);
+        Assert.Equal("fail", items["MTA-STS/_mta-sts record"].Status);
+        Assert.Contains("id '2024-01-01' contains '-'", items["MTA-STS/_mta-sts record"].Detail);
+        Assert.True(items.TryGetValue("MTA-STS/policy fetch", out var fetch) && fetch.Status == "pass", text);
+        Assert.Equal("pass", items["MTA-STS/policy mode"].Status);
+    }
+
+    [Fact]
+    public async Task A_policy_host_on_a_private_address_is_explained_as_the_reason()
+    {
+        // The default configuration refuses non-public policy hosts; the test host is on loopback.
+        string strict = Path.Combine(Path.GetTempPath(), $"portcullis-check-strict-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(strict, "mta_sts:\n  allow_private_addresses: false\n", _ct);
+        try
+        {
+            var (exit, text, err) = await DaemonProcess.RunCliAsync(world.Ca.ChildEnvironment,
+                ["check", "good.chk.test", "--dns", world.Dns.ResolverEndpoint.ToString(), "--config", strict], _ct);
+            Assert.True(exit == 1, err + text);
+            string fetch = text.Split('\n').Single(l => l.Contains("policy fetch:", StringComparison.Ordinal));
+            Assert.Contains("[FAIL]", fetch);
+            Assert.Contains("non-public addresses", fetch);
+            Assert.Contains($"fix: mta-sts.good.chk.test resolves only to private/non-public addresses ({world.Host.Address}): that is why the fetch was refused", text);
+            Assert.DoesNotContain("Serve the policy with status 200", text);
+        }
+        finally
+        {
+            File.Delete(strict);
+        }
     }
 }

@@ -70,7 +70,7 @@ public sealed class DaemonOperationsTests : IDisposable
     [InlineData("overrides:\n  \"[192.0.2.1]\": { policy: none }\n", "is not a domain name")]
     [InlineData("maps:\n  QUERY: { enforce_testing: true }\n", "is built in")]
     [InlineData("lisen: [\"127.0.0.1:1\"]\n", "unknown key 'lisen'")]
-    [InlineData("dns:\n  sever: 127.0.0.1\n", "unknown key 'sever'")]
+    [InlineData("dns:\n  sever: 127.0.0.1\n", "unknown key 'dns.sever'")] // named with its section
     [InlineData("mta_sts:\n  fetch_timeout_ms: 120000\n", "mta_sts.fetch_timeout_ms")]
     [InlineData("socket_permissions: \"rw\"\n", "socket_permissions")]
     public async Task Configuration_errors_name_the_key_and_exit_78(string yaml, string expected)

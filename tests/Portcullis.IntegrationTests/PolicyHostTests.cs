@@ -117,6 +117,25 @@ public sealed class PolicyHostTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("https://mta-sts.pub.test/other", _ct)).StatusCode);
     }
 
+    [Theory]
+    [InlineData("https://mta-sts.pub.test/.well-known/mta-sts.txt")]
+    [InlineData("https://mta-sts.other.test/.well-known/mta-sts.txt")]
+    [InlineData("https://mta-sts.pub.test/.well-known/other.txt")]
+    [InlineData("https://mta-sts.pub.test/other")]
+    public async Task Head_answers_like_get_without_a_body(string url)
+    {
+        using var http = Client();
+        using var get = await http.GetAsync(url, _ct);
+        byte[] body = await get.Content.ReadAsByteArrayAsync(_ct);
+        using var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, url), _ct);
+        Assert.Equal(get.StatusCode, head.StatusCode);
+        Assert.Equal(get.Content.Headers.ContentType?.ToString(), head.Content.Headers.ContentType?.ToString());
+        Assert.Equal(body.Length, get.Content.Headers.ContentLength ?? body.Length);
+        Assert.Equal(body.Length, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync(_ct));
+        Assert.Equal(get.Headers.CacheControl, head.Headers.CacheControl);
+    }
+
     [Fact]
     public async Task Curl_fetches_the_policy_and_unknown_hosts_get_404()
     {

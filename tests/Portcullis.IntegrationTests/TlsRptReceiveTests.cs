@@ -103,5 +103,71 @@ public sealed class TlsRptReceiveTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{metricsPort}/", _ct)).StatusCode);
     }
 
+    private async Task<string> ConfigAsync()
+    {
+        string config = Path.Combine(_dir, "portcullis.yaml");
+        await File.WriteAllTextAsync(config, $"tlsrpt:\n  database: {Path.Combine(_dir, "tlsrpt.db")}\n", _ct);
+        return config;
+    }
+
+    [Fact]
+    public async Task A_plain_directory_is_imported_recursively_with_an_outcome_per_file_and_a_total()
+    {
+        string config = await ConfigAsync();
+        string reports = Path.Combine(_dir, "reports");
+        Directory.CreateDirectory(Path.Combine(reports, "2026", "11"));
+        await File.WriteAllTextAsync(Path.Combine(reports, "a.json"), Report("d1", "example.com", 1, 0), _ct);
+        await File.WriteAllBytesAsync(Path.Combine(reports, "2026", "11", "b.json.gz"), Gzip(Report("d2", "example.com", 2, 0)), _ct);
+        await File.WriteAllTextAsync(Path.Combine(reports, "2026", "broken.json"), "{\"report-id\":", _ct);
+        await File.WriteAllTextAsync(Path.Combine(reports, "notes.txt"), "not a report, not looked at", _ct);
+        var mail = new MimeMessage();
+        mail.From.Add(MailboxAddress.Parse("noreply-tlsrpt@sender.example"));
+        mail.To.Add(MailboxAddress.Parse("tlsrpt@example.com"));
+        mail.Subject = "Report Domain: example.com Submitter: sender.example Report-ID: <d3@sender.example>";
+        var part = new MultipartReport("tlsrpt");
+        part.Add(new TextPart("plain") { Text = "TLS report" });
+        part.Add(new MimePart("application", "tlsrpt+gzip")
+        {
+            Content = new MimeContent(new MemoryStream(Gzip(Report("d3", "example.com", 3, 0)))),
+            ContentTransferEncoding = ContentEncoding.Base64,
+        });
+        mail.Body = part;
+        await mail.WriteToAsync(Path.Combine(reports, "2026", "c.eml"), _ct);
+
+        var run = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["tlsrpt", "import", reports, "--config", config], _ct);
+        Assert.Equal(1, run.ExitCode); // one file failed
+        Assert.Contains("a.json: stored: report d1", run.Stdout);
+        Assert.Contains("b.json.gz: stored: report d2", run.Stdout);
+        Assert.Contains("broken.json: invalid:", run.Stdout);
+        Assert.Contains("c.eml: stored: report d3", run.Stdout);
+        Assert.DoesNotContain("notes.txt", run.Stdout);
+        Assert.Contains("3 stored, 0 duplicate, 1 failed", run.Stdout);
+
+        File.Delete(Path.Combine(reports, "2026", "broken.json"));
+        var again = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["tlsrpt", "import", reports, "--config", config], _ct);
+        Assert.True(again.ExitCode == 0, again.Stdout);
+        Assert.Contains("0 stored, 3 duplicate, 0 failed", again.Stdout);
+
+        string empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
+        var none = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["tlsrpt", "import", empty, "--config", config], _ct);
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("no .json, .json.gz, .eml files", none.Stdout);
+    }
+
+    [Theory]
+    [InlineData("summary", "--since", "notadate")]
+    [InlineData("summary", "--since", "2026-02-30")]
+    [InlineData("sent", "--since", "x")]
+    [InlineData("send", "--day", "2026-13-45")]
+    [InlineData("send", "--day", "yesterday")]
+    public async Task A_bad_date_is_one_usage_line_and_exit_64(string command, string option, string value)
+    {
+        string config = await ConfigAsync();
+        var run = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["tlsrpt", command, option, value, "--config", config], _ct);
+        Assert.Equal(64, run.ExitCode);
+        Assert.Equal($"portcullis: {option} '{value}' is not a date; expected YYYY-MM-DD (a real calendar day, e.g. 2026-02-28)\n", run.Stderr);
+        Assert.Equal("", run.Stdout);
+    }
+
     public void Dispose() => Directory.Delete(_dir, true);
 }

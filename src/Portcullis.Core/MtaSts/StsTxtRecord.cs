@@ -13,11 +13,12 @@ public sealed record StsTxtResult(StsTxtStatus Status, string? Id, string? Recor
 /// <summary>RFC 8461 §3.1 TXT record selection and validation. Pure; never throws on input.</summary>
 public static class StsTxtParser
 {
-    // Discard rule (§3.1): a record is a candidate only if it begins with exactly "v=STSv1;".
-    // The ABNF's sts-field-delim would also allow "v=STSv1 ;", but the discard text is explicit
-    // and erratum 6285 (reported, not verified) did not change it, so "v=STSv1 ; id=1" is
-    // discarded (as mox does) rather than accepted (as postfix-tlspol does).
-    private const string Prefix = "v=STSv1;";
+    // §3.1's grammar: sts-text-record = sts-version 1*(sts-field-delim sts-field) [sts-field-delim]
+    // with sts-field-delim = *WSP ";" *WSP, so WSP may precede the first ";": "v=STSv1 ; id=1"
+    // is a valid record (mox's and postfix-tlspol's parsers accept it too). A candidate is
+    // therefore "v=STSv1", optional WSP, then ";"; the prose's "v=STSv1;" is its common form.
+    private const string Version = "v=STSv1";
+    private const string Prefix = "v=STSv1;"; // for messages
     private const int MaxIdLength = 32;
 
     public static StsTxtResult Parse(IReadOnlyList<IReadOnlyList<string>> records)
@@ -27,7 +28,7 @@ public static class StsTxtParser
         {
             // §3.1: the character-strings of one record are concatenated with no separator.
             var text = string.Concat(strings);
-            if (text.StartsWith(Prefix, StringComparison.Ordinal))
+            if (IsCandidate(text))
             {
                 candidates.Add(text);
             }
@@ -68,7 +69,7 @@ public static class StsTxtParser
 
         string? id = null;
         var fields = 0;
-        var pos = Prefix.Length - 1; // positioned on the version's ';'
+        var pos = Version.Length; // the first delimiter (*WSP ";" *WSP) follows the version
         while (pos < record.Length)
         {
             // One delimiter: *WSP ";" *WSP.
@@ -154,6 +155,20 @@ public static class StsTxtParser
             return (null, "no fields after v=STSv1");
         }
         return id is null ? (null, "id is missing") : (id, null);
+    }
+
+    private static bool IsCandidate(string text)
+    {
+        if (!text.StartsWith(Version, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var i = Version.Length;
+        while (i < text.Length && AsciiSyntax.IsWsp(text[i]))
+        {
+            i++;
+        }
+        return i < text.Length && text[i] == ';';
     }
 
     private static string Plural(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";

@@ -4,10 +4,24 @@ using Portcullis.Core.Policy;
 
 namespace Portcullis.Cache;
 
-/// <summary>One domain's cached state as the cache tools show it.</summary>
+/// <summary>
+/// One domain's cached state as the cache tools show it. <see cref="Answer"/> is what the cached
+/// entries say whatever their freshness; <see cref="Reply"/> is what Postfix gets now for QUERY.
+/// </summary>
 public sealed record CacheItem(string Domain, string Answer, string Verdict, string Source, DateTimeOffset? Expires,
     long? Hits, string? PolicyId, string? TxtId, string Reason)
 {
+    public const string FromCache = "cache", FromOverride = "override", Expired = "expired";
+
+    /// <summary>
+    /// Why Postfix gets <see cref="Reply"/>: <c>cache</c> (the entries are fresh enough to answer),
+    /// <c>override</c> (configured), or <c>expired</c> (nothing answerable: the next query resolves live).
+    /// </summary>
+    public string State { get; init; } = FromCache;
+
+    /// <summary>The exact QUERY reply Postfix gets now; null when the next query resolves live.</summary>
+    public string? Reply { get; init; }
+
     /// <summary>What the cached entries say now, whatever their freshness.</summary>
     public static CacheItem From(string domain, DaneCacheEntry? dane, StsCacheEntry? sts, StsEngine engine,
         RenderOptions render, DateTimeOffset now, long? hits)
@@ -20,8 +34,34 @@ public sealed record CacheItem(string Domain, string Answer, string Verdict, str
         DateTimeOffset? expires = daneDecides ? dane!.ExpiresAt
             : source == "mta-sts" ? sts!.PolicyExpiresAt
             : Min(dane?.ExpiresAt, sts?.RecheckAt);
-        return new CacheItem(domain, AnswerRenderer.Render(answer, false, render).ToString(), answer.Verdict.ToString(),
-            source, expires, hits, sts?.PolicyId, sts?.TxtId, answer.Reason);
+        // The daemon answers from cache exactly when PolicyResolver.Answerable does: a fresh DANE
+        // verdict, or a fresh "no DANE" beside MTA-STS state not yet due for its TXT recheck.
+        bool fresh = dane is not null && now < dane.ExpiresAt && (dane.Verdict != DaneVerdict.None || (sts is not null && now < sts.RecheckAt));
+        string rendered = AnswerRenderer.Render(answer, false, render).ToString();
+        return new CacheItem(domain, rendered, answer.Verdict.ToString(),
+            source, expires, hits, sts?.PolicyId, sts?.TxtId, answer.Reason)
+        {
+            State = fresh ? FromCache : Expired,
+            Reply = fresh ? rendered : null,
+        };
+    }
+
+    /// <summary>Active overrides replace what the cache says (as the socketmap does) and are listed even when nothing is cached.</summary>
+    public static IReadOnlyList<CacheItem> WithOverrides(IEnumerable<CacheItem> items, IReadOnlyDictionary<string, StaticOverride> overrides,
+        DateTimeOffset now)
+    {
+        var byDomain = items.ToDictionary(i => i.Domain, StringComparer.Ordinal);
+        foreach (var (domain, o) in overrides)
+        {
+            if (!o.IsActive(now))
+                continue;
+            string reply = "OK " + o.Policy;
+            byDomain[domain] = byDomain.TryGetValue(domain, out var cached)
+                ? cached with { State = FromOverride, Reply = reply, Expires = o.Expires, Reason = "configured override (cache not consulted)" }
+                : new CacheItem(domain, reply, "Override", "none", o.Expires, null, null, null, "configured override")
+                { State = FromOverride, Reply = reply };
+        }
+        return [.. byDomain.Values.OrderBy(i => i.Domain, StringComparer.Ordinal)];
     }
 
     /// <summary>Joins both tables by domain.</summary>

@@ -8,6 +8,9 @@ namespace Portcullis.Checking;
 
 public static class CheckCommand
 {
+    /// <summary>Per address: connect, greeting, EHLO, STARTTLS and the TLS handshake together.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
+
     public static async Task<int> RunAsync(Settings settings, string key, bool json, TextWriter o, CancellationToken ct)
     {
         var hop = NextHopParser.Parse(key);
@@ -18,7 +21,7 @@ public static class CheckCommand
         }
         var dns = settings.CreateResolver();
         using var fetcher = new PolicyFetcher(dns, settings.Fetch, TimeProvider.System);
-        var items = await new DomainChecker(dns, fetcher, TimeProvider.System, TimeSpan.FromSeconds(15)).CheckAsync(hop.Domain, ct);
+        var items = await new DomainChecker(dns, fetcher, TimeProvider.System, ProbeTimeout).CheckAsync(hop.Domain, ct);
         if (json)
         {
             o.WriteLine(JsonSerializer.Serialize(new { domain = hop.Domain, items = items.Select(i => new

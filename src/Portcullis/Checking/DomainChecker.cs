@@ -1,9 +1,11 @@
 using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Portcullis.Core.Checking;
 using Portcullis.Core.Dane;
 using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;
+using Portcullis.Core.Text;
 using Portcullis.Dns;
 using Portcullis.Http;
 
@@ -52,8 +54,17 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
                 mx.Authenticated ? null : "Sign the zone (DNSSEC) to make DANE possible.");
         }
 
+        // DANE protects the domain when the MX RRset is signed and every MX host has usable TLSA:
+        // then a missing MTA-STS record is not an opening for downgrade attacks on DANE senders.
+        bool daneProtected = mx.Authenticated && hosts.Count > 0;
+        foreach (string h in hosts.Take(10))
+        {
+            var t = await dns.QueryTlsaAsync("_25._tcp." + h, ct);
+            daneProtected &= t.Status == DnsStatus.Secure && t.Records.Any(r => TlsaUsability.WhyUnusable(r) is null);
+        }
+
         // MTA-STS
-        var policy = await CheckMtaStsAsync(domain, Add, ct);
+        var policy = await CheckMtaStsAsync(domain, daneProtected, Add, ct);
         if (policy is not null && policy.Mode != StsMode.None)
         {
             foreach (string h in hosts)
@@ -95,7 +106,8 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
         return items;
     }
 
-    private async Task<StsPolicy?> CheckMtaStsAsync(string domain, Action<string, string, CheckStatus, string, string?> add, CancellationToken ct)
+    private async Task<StsPolicy?> CheckMtaStsAsync(string domain, bool daneProtected, Action<string, string, CheckStatus, string, string?> add,
+        CancellationToken ct)
     {
         var txt = await dns.QueryTxtAsync("_mta-sts." + domain, ct);
         if (txt.IsError)
@@ -106,6 +118,11 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
         var parsed = StsTxtParser.Parse(txt.Records);
         switch (parsed.Status)
         {
+            case StsTxtStatus.NoRecord when daneProtected:
+                add("MTA-STS", "_mta-sts record", CheckStatus.Info,
+                    "no MTA-STS record; DANE protects delivery from senders that support it (MTA-STS would add the others)",
+                    "Publish a policy too (see `portcullis records`) for senders without DANE.");
+                return null;
             case StsTxtStatus.NoRecord:
                 add("MTA-STS", "_mta-sts record", CheckStatus.Warn, "no MTA-STS record: senders may deliver without TLS under attack",
                     "Publish a policy (see `portcullis records`).");
@@ -114,18 +131,28 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
                 add("MTA-STS", "_mta-sts record", CheckStatus.Fail, "several v=STSv1 records: senders treat this as no policy", "Keep exactly one.");
                 return null;
             case StsTxtStatus.Invalid:
-                add("MTA-STS", "_mta-sts record", CheckStatus.Fail, parsed.Detail, "Use v=STSv1; id=<1-32 letters or digits>");
-                return null;
+                // The policy file is still checked, so both problems are known at once.
+                add("MTA-STS", "_mta-sts record", CheckStatus.Fail, $"\"{parsed.Record}\": {parsed.Detail}; senders ignore the policy until this is fixed",
+                    "Use v=STSv1; id=<1-32 letters or digits>");
+                break;
+            default:
+                add("MTA-STS", "_mta-sts record", CheckStatus.Pass, $"\"{parsed.Record}\" (id {parsed.Id})", null);
+                break;
         }
-        add("MTA-STS", "_mta-sts record", CheckStatus.Pass, $"\"{parsed.Record}\" (id {parsed.Id})", null);
 
         var fetch = await fetcher.FetchAsync(domain, ct);
         if (fetch.Outcome.Policy is not { } policy)
         {
+            var hostAddresses = await dns.QueryAddressesAsync("mta-sts." + domain, ct);
+            var nonPublic = hostAddresses.Records.Where(a => !AddressScope.IsPublic(a)).ToList();
             string fix = fetch.Outcome.Failure switch
             {
                 Core.Policy.StsFailureType.WebPkiInvalid => $"Serve a publicly trusted certificate valid for mta-sts.{domain}.",
                 Core.Policy.StsFailureType.PolicyInvalid => "Serve a valid policy as text/plain (RFC 8461 §3.2), at most 64 KiB.",
+                _ when nonPublic.Count > 0 && nonPublic.Count == hostAddresses.Records.Count =>
+                    $"mta-sts.{domain} resolves only to private/non-public addresses ({string.Join(", ", nonPublic)}): that is why the fetch " +
+                    "was refused, and senders on the Internet cannot reach it either. Give it a public A/AAAA address " +
+                    "(for a lab, mta_sts.allow_private_addresses: true lets this checker fetch from it).",
                 _ => $"Serve the policy with status 200 at {fetch.Url} (no redirects).",
             };
             add("MTA-STS", "policy fetch", CheckStatus.Fail, fetch.Outcome.Detail, fix);
@@ -142,7 +169,7 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
             _ => (CheckStatus.Info, "mode none: the policy is being withdrawn", (string?)null),
         };
         add("MTA-STS", "policy mode", status, detail, fixMode);
-        return policy;
+        return parsed.Status == StsTxtStatus.Valid ? policy : null;
     }
 
     /// <summary>Senders may reach any address of an MX host, so each is probed (at most this many).</summary>
@@ -187,7 +214,14 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
         bool nameOk = (probe.Errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
         bool chainOk = (probe.Errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0;
         var sts = policy?.Mode == StsMode.Enforce ? CheckStatus.Fail : CheckStatus.Warn;
-        add(host, title("certificate name"), nameOk ? CheckStatus.Pass : sts, nameOk ? $"{leaf.Subject} covers {host}" : $"{leaf.Subject} does not cover {host}",
+        // Name which field matched: with a subjectAltName, TLS clients ignore the subject CN (RFC 6125 §6.4.4).
+        var sans = leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().SelectMany(e => e.EnumerateDnsNames()).ToList();
+        string? matched = sans.FirstOrDefault(n => MxPatternMatch.Matches(n, host));
+        string nameDetail = nameOk
+            ? matched is not null ? $"subjectAltName DNS:{matched} covers {host}" : $"{leaf.Subject} covers {host} (no subjectAltName)"
+            : sans.Count > 0 ? $"subjectAltName DNS:{string.Join(", DNS:", sans)} ({leaf.Subject}) does not cover {host}"
+            : $"{leaf.Subject} (no subjectAltName) does not cover {host}";
+        add(host, title("certificate name"), nameOk ? CheckStatus.Pass : sts, nameDetail,
             nameOk ? null : $"Use a certificate whose subjectAltName includes {host} (required under MTA-STS enforce).");
         add(host, title("certificate chain"), chainOk ? CheckStatus.Pass : sts, chainOk ? "trusted (Web PKI)" : $"not trusted: {probe.ChainStatus}",
             chainOk ? null : "Serve the full chain from a publicly trusted CA (required under MTA-STS; DANE-EE does not need it).");
@@ -205,6 +239,11 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
                     : "no usable TLSA record matches the certificate served: DANE senders will defer",
                 match ? null : "Publish 3 1 1 <SHA-256 of the served key> (see `portcullis records`) before switching certificates.");
         }
+        else if (tlsa.Status is DnsStatus.NoData or DnsStatus.NxDomain && tlsa.Authenticated)
+        {
+            add(host, title("TLSA"), CheckStatus.Warn, $"no TLSA records at _25._tcp.{host} although the zone is DNSSEC-signed: DANE senders cannot authenticate this host",
+                "Publish 3 1 1 <SHA-256 of the served key> (see `portcullis records`) to protect delivery with DANE.");
+        }
         else if (tlsa.Status == DnsStatus.Insecure)
         {
             add(host, title("TLSA"), CheckStatus.Warn, "TLSA records in an unsigned zone are ignored by senders", "Sign the zone with DNSSEC.");
@@ -217,15 +256,18 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
 
     public static string Render(string domain, IReadOnlyList<CheckItem> items)
     {
-        var sb = new StringBuilder($"Transport security check for {domain}\n");
+        // Banners, EHLO lines, certificate subjects, TXT records and policy text come from the
+        // network: every printed field is escaped so none can drive the terminal (issue 11).
+        static string E(string? s) => TerminalText.Escape(s);
+        var sb = new StringBuilder($"Transport security check for {E(domain)}\n");
         foreach (var group in items.GroupBy(i => i.Area))
         {
-            sb.Append('\n').Append(group.Key).Append('\n');
+            sb.Append('\n').Append(E(group.Key)).Append('\n');
             foreach (var i in group)
             {
-                sb.Append($"  [{i.Status.ToString().ToUpperInvariant(),-4}] {i.Title}: {i.Detail}\n");
+                sb.Append($"  [{i.Status.ToString().ToUpperInvariant(),-4}] {E(i.Title)}: {E(i.Detail)}\n");
                 if (i.Fix is not null && i.Status is CheckStatus.Warn or CheckStatus.Fail)
-                    sb.Append($"         fix: {i.Fix}\n");
+                    sb.Append($"         fix: {E(i.Fix)}\n");
             }
         }
         sb.Append($"\n{items.Count(i => i.Status == CheckStatus.Pass)} passed, {items.Count(i => i.Status == CheckStatus.Warn)} warnings, {items.Count(i => i.Status == CheckStatus.Fail)} failures\n");

@@ -12,7 +12,7 @@ public sealed record ProbeResult(string Host, IPAddress Address, string? Error, 
 
 /// <summary>
 /// Connects to an MX host on port 25 like a sending MTA: greeting, EHLO, STARTTLS, TLS handshake;
-/// keeps the certificate chain and the verification result, then says QUIT. Bounded in time.
+/// keeps the certificate chain and the verification result, then says QUIT. Bounded in time, and in memory by <see cref="SmtpReplyReader"/>.
 /// </summary>
 public static class StartTlsProbe
 {
@@ -26,18 +26,11 @@ public static class StartTlsProbe
             using var tcp = new TcpClient(address.AddressFamily);
             await tcp.ConnectAsync(address, 25, cts.Token);
             var stream = tcp.GetStream();
-            var reader = new StreamReader(stream, Encoding.ASCII, false, 1024, leaveOpen: true);
-            async Task<(int Code, string Text)> Reply()
+            var reader = new SmtpReplyReader(stream);
+            async Task<(int Code, IReadOnlyList<string> Lines, string Text)> Reply()
             {
-                var text = new StringBuilder();
-                string line;
-                do
-                {
-                    line = await reader.ReadLineAsync(cts.Token) ?? throw new IOException("connection closed");
-                    text.AppendLine(line);
-                }
-                while (line.Length > 3 && line[3] == '-');
-                return (int.TryParse(line.AsSpan(0, Math.Min(3, line.Length)), out int c) ? c : 0, text.ToString());
+                var (code, lines) = await reader.ReadReplyAsync(cts.Token);
+                return (code, lines, string.Join(" / ", lines));
             }
             async Task Send(string command) => await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cts.Token);
 
@@ -46,7 +39,7 @@ public static class StartTlsProbe
                 return Fail($"greeting {greeting.Text.Trim()}");
             await Send("EHLO portcullis-check.invalid");
             var ehlo = await Reply();
-            bool offered = ehlo.Text.Split('\n').Any(l => l.Length > 4 && l[4..].Trim().Equals("STARTTLS", StringComparison.OrdinalIgnoreCase));
+            bool offered = ehlo.Lines.Any(l => l.Length > 4 && l[4..].Trim().Equals("STARTTLS", StringComparison.OrdinalIgnoreCase));
             if (!offered)
             {
                 await Send("QUIT");

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Cache;
@@ -11,25 +9,27 @@ namespace Portcullis.Cli;
 
 /// <summary>
 /// <c>cache list|show|purge|export</c>: asks the running daemon over its control socket, or, when no
-/// daemon answers there, reads the cache file directly.
+/// daemon answers there, works on the configured store directly. Neither path creates a store: with
+/// no daemon and no SQLite file there is nothing to show or purge, and every command says so alike.
 /// </summary>
 public static class CacheCommand
 {
     public static async Task<int> ListAsync(Settings s, bool export, TextWriter o, TextWriter err, CancellationToken ct)
     {
-        var items = await FetchAsync(s, "list", err, ct);
+        var items = await FetchAsync(s, null, err, ct);
         if (items is null)
             return 1;
         if (export)
         {
-            o.WriteLine($"# Portcullis policies exported {DateTimeOffset.UtcNow:u}; build with: postmap hash:FILE");
-            foreach (var line in items.Select(i => i.ExportLine()).OfType<string>())
-                o.WriteLine(line);
+            // What Postfix gets now, so an expired entry is not pinned into a static table.
+            o.WriteLine($"# Portcullis policies exported {TimeProvider.System.GetUtcNow():u}; build with: postmap hash:FILE");
+            foreach (var i in items.Where(i => i.Reply?.StartsWith("OK ", StringComparison.Ordinal) == true))
+                o.WriteLine($"{i.Domain}\t{i.Reply![3..]}");
             return 0;
         }
-        o.WriteLine($"{"DOMAIN",-40} {"SOURCE",-8} {"EXPIRES (UTC)",-20} {"HITS",6}  ANSWER");
+        o.WriteLine($"{"DOMAIN",-40} {"FROM",-8} {"POLICY",-8} {"EXPIRES (UTC)",-20} {"HITS",6}  POSTFIX GETS NOW (QUERY)");
         foreach (var i in items)
-            o.WriteLine($"{i.Domain,-40} {i.Source,-8} {i.Expires?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-",-20} {i.Hits?.ToString() ?? "-",6}  {i.Answer}");
+            o.WriteLine($"{i.Domain,-40} {i.State,-8} {i.Source,-8} {Time(i.Expires),-20} {i.Hits?.ToString() ?? "-",6}  {NowReply(i)}");
         o.WriteLine($"{items.Count} domain(s)");
         return 0;
     }
@@ -42,31 +42,43 @@ public static class CacheCommand
             err.WriteLine($"portcullis: '{key}' is not a domain name");
             return 64;
         }
-        var items = await FetchAsync(s, "show " + domain, err, ct);
+        var items = await FetchAsync(s, domain, err, ct);
         if (items is null)
             return 1;
         var cached = items.FirstOrDefault(i => i.Domain == domain);
-        o.WriteLine(cached is null
-            ? $"Cached:          nothing for {domain}"
-            : $"Cached:          {cached.Answer} (source {cached.Source}, expires {cached.Expires:u}, {cached.Hits?.ToString() ?? "?"} hit(s))\n  why:           {cached.Reason}");
+        if (cached is null)
+        {
+            o.WriteLine($"Postfix gets now: nothing cached for {domain}: the next query resolves live");
+        }
+        else
+        {
+            o.WriteLine($"Postfix gets now: {NowReply(cached)}");
+            o.WriteLine($"  from:          {cached.State}{(cached.State == CacheItem.FromOverride ? "" : $" (policy source {cached.Source})")}, " +
+                $"{(cached.State == CacheItem.Expired ? "expired" : "expires")} {Time(cached.Expires)} UTC, {cached.Hits?.ToString() ?? "?"} hit(s)");
+            o.WriteLine($"  why:           {cached.Reason}");
+            if (cached.State != CacheItem.FromCache)
+                o.WriteLine($"  cached entries say: {cached.Answer}");
+        }
+
         o.WriteLine("Live resolution:");
-        var live = new StringWriter();
-        int exit = await QueryCommand.RunAsync(s, domain, false, live, ct);
-        foreach (string line in live.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var live = await QueryCommand.ResolveLiveAsync(s, domain, ct);
+        var text = new StringWriter();
+        live.Report.WriteText(text);
+        foreach (string line in Core.Text.TerminalText.EscapeLines(text.ToString()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             o.WriteLine("  " + line);
-        string? liveId = live.ToString().Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("verdict:", StringComparison.Ordinal) && l.Contains(", id ", StringComparison.Ordinal)) is { } v
-            ? v[(v.IndexOf(", id ", StringComparison.Ordinal) + 5)..].Split(':')[0]
-            : null;
+        string? liveId = live.Resolution.Sts?.Txt?.Id;
         if (cached?.PolicyId is { } cachedId)
         {
             o.WriteLine(liveId is null ? $"Policy id:       cached {cachedId}; no valid TXT record now (the cached policy still applies until it expires)"
                 : liveId == cachedId ? $"Policy id:       unchanged ({cachedId})"
                 : $"Policy id:       CHANGED: cached {cachedId}, DNS now says {liveId}; the next lookup re-fetches the policy");
         }
-        o.WriteLine(cached is not null && live.ToString().Contains("Postfix answer:  " + cached.Answer, StringComparison.Ordinal)
+        o.WriteLine(cached?.Reply is { } reply && reply == live.Query
             ? "Cached and live answers agree."
-            : "Cached and live answers DIFFER (or nothing is cached).");
-        return exit;
+            : cached?.Reply is null
+                ? $"Nothing answerable is cached: Postfix's next query gets the live answer ({live.Query})."
+                : $"Cached and live answers DIFFER: Postfix gets {cached.Reply} until it expires; live says {live.Query}.");
+        return QueryCommand.ExitFor(live.Resolution);
     }
 
     public static async Task<int> PurgeAsync(Settings s, string? key, TextWriter o, TextWriter err, CancellationToken ct)
@@ -77,52 +89,52 @@ public static class CacheCommand
             err.WriteLine($"portcullis: '{key}' is not a domain name");
             return 64;
         }
-        if (await AskDaemonAsync(s, domain is null ? "purge" : "purge " + domain, ct) is { } json)
+        if (await ControlClient.AskAsync(s, domain is null ? "purge" : "purge " + domain, ct) is { } json)
         {
-            o.WriteLine($"purged {JsonDocument.Parse(json).RootElement.GetProperty("purged").GetInt32()} entries in the running daemon");
+            o.WriteLine($"purged {JsonSerializer.Deserialize(json, ControlJson.Default.PurgeReply)?.Purged ?? 0} entries in the running daemon");
             return 0;
         }
-        err.WriteLine($"portcullis: no daemon answers on {s.ControlSocket}; purging the {s.Config.Cache.Type} cache directly");
+        if (NoStore(s, "purge", err))
+            return 1;
+        err.WriteLine($"portcullis: no daemon answers on {ControlClient.Describe(s)}; purging the {StoreName(s)} directly");
         await using var store = s.OpenStore(NullLogger.Instance);
-        o.WriteLine($"purged {await store.PurgeAsync(domain, ct)} entries from the {s.Config.Cache.Type} cache");
+        o.WriteLine($"purged {await store.PurgeAsync(domain, ct)} entries from the {StoreName(s)}");
         return 0;
     }
 
-    private static async Task<IReadOnlyList<CacheItem>?> FetchAsync(Settings s, string command, TextWriter err, CancellationToken ct)
+    /// <summary>The store the commands would open without a daemon, for messages (no credentials).</summary>
+    public static string StoreName(Settings s) => s.Config.Cache.Type switch
     {
-        if (await AskDaemonAsync(s, command, ct) is { } json)
-            return JsonSerializer.Deserialize<List<CacheItem>>(json, ControlConnectionHandler.Json) ?? [];
-        if (s.Config.Cache.Type == "sqlite" && !File.Exists(s.CachePath))
-        {
-            err.WriteLine($"portcullis: no daemon answers on {s.ControlSocket ?? "(control socket disabled)"} and there is no cache file {s.CachePath}");
-            return null;
-        }
-        err.WriteLine($"portcullis: no daemon answers on {s.ControlSocket ?? "(control socket disabled)"}; reading the {s.Config.Cache.Type} cache directly");
-        await using var store = s.OpenStore(NullLogger.Instance);
-        var items = CacheItem.Join(await store.ListDaneAsync(ct), await store.ListAsync(ct), new StsEngine(s.Sts), s.Render,
-            DateTimeOffset.UtcNow, _ => null);
-        return command.StartsWith("show ", StringComparison.Ordinal) ? items.Where(i => i.Domain == command[5..]).ToList() : items;
+        "redis" => $"redis cache at {s.Config.Cache.Redis.Split(',')[0]} (prefix {s.Config.Cache.KeyPrefix})",
+        "postgres" => $"postgres cache (tables {s.Config.Cache.KeyPrefix}_*)",
+        _ => $"sqlite cache {Path.GetFullPath(s.CachePath)}",
+    };
+
+    /// <summary>True (after saying so) when no daemon runs and the SQLite file does not exist: opening it would create an empty one.</summary>
+    private static bool NoStore(Settings s, string what, TextWriter err)
+    {
+        if (s.Config.Cache.Type != "sqlite" || File.Exists(s.CachePath))
+            return false;
+        err.WriteLine($"portcullis: no daemon answers on {ControlClient.Describe(s)}, and the {StoreName(s)} does not exist: nothing to {what} " +
+            "(pass the daemon's --config, and --cache if it uses one)");
+        return true;
     }
 
-    /// <summary>One command over the control socket; null when no daemon answers.</summary>
-    private static async Task<string?> AskDaemonAsync(Settings s, string command, CancellationToken ct)
+    private static string Time(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-";
+
+    private static string NowReply(CacheItem i) => i.Reply ?? "live lookup on the next query (cached state expired)";
+
+    private static async Task<IReadOnlyList<CacheItem>?> FetchAsync(Settings s, string? domain, TextWriter err, CancellationToken ct)
     {
-        if (s.ControlSocket is not { } path || !File.Exists(path))
+        if (await ControlClient.ItemsAsync(s, domain is null ? "list" : "show " + domain, ct) is { } items)
+            return items;
+        if (NoStore(s, domain is null ? "list" : "show", err))
             return null;
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            cts.CancelAfter(TimeSpan.FromSeconds(30));
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cts.Token);
-            await socket.SendAsync(Encoding.UTF8.GetBytes(command + "\n"), cts.Token);
-            await using var stream = new NetworkStream(socket, ownsSocket: false);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            return await reader.ReadToEndAsync(cts.Token);
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
+        err.WriteLine($"portcullis: no daemon answers on {ControlClient.Describe(s)}; reading the {StoreName(s)} directly");
+        await using var store = s.OpenStore(NullLogger.Instance);
+        var now = TimeProvider.System.GetUtcNow();
+        var all = CacheItem.WithOverrides(CacheItem.Join(await store.ListDaneAsync(ct), await store.ListAsync(ct), new StsEngine(s.Sts), s.Render,
+            now, _ => null), s.Overrides, now);
+        return domain is null ? all : [.. all.Where(i => i.Domain == domain)];
     }
 }

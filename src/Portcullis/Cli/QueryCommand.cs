@@ -13,10 +13,13 @@ using Portcullis.Resolution;
 
 namespace Portcullis.Cli;
 
-/// <summary><c>query DOMAIN</c>: a live resolution with every piece of evidence, no daemon needed.</summary>
+/// <summary><c>query DOMAIN</c>: a live resolution with every piece of evidence, beside what a running daemon's cache says.</summary>
 public static class QueryCommand
 {
     public const int ExitPolicy = 0, ExitNoPolicy = 1, ExitTemp = 2, ExitUsage = 64;
+
+    /// <summary>A live resolution with its evidence and the exact Postfix answers, as values.</summary>
+    public sealed record Live(Resolution.Resolution Resolution, Report Report, string Query, string QueryRpt);
 
     public static async Task<int> RunAsync(Settings settings, string key, bool json, TextWriter stdout, CancellationToken ct)
     {
@@ -29,6 +32,37 @@ public static class QueryCommand
                 stdout.WriteLine($"{key}: NOTFOUND without lookups: {hop.Detail}");
             return hop.Kind == NextHopKind.Invalid ? ExitUsage : ExitNoPolicy;
         }
+        var live = await ResolveLiveAsync(settings, hop.Domain, ct);
+        // This lookup starts with an empty cache; the running daemon may hold state that answers differently.
+        var daemon = await ControlClient.ItemsAsync(settings, "show " + hop.Domain, ct);
+        var view = new DaemonView(ControlClient.Describe(settings), daemon is not null, daemon?.FirstOrDefault(), live.Query);
+        if (json)
+        {
+            var o = live.Report.ToJson();
+            o["daemon_cache"] = view.ToJson();
+            stdout.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            // TXT records, policy text and error details come from the network: escaped for the terminal.
+            var text = new StringWriter();
+            live.Report.WriteText(text);
+            text.WriteLine($"Daemon cache:    {view.Text()}");
+            stdout.Write(Core.Text.TerminalText.EscapeLines(text.ToString()));
+        }
+        return ExitFor(live.Resolution);
+    }
+
+    public static int ExitFor(Resolution.Resolution r) => r.Answer.Verdict switch
+    {
+        Verdict.DaneOnly or Verdict.Dane or Verdict.StsEnforce => ExitPolicy,
+        Verdict.Temp => ExitTemp,
+        _ => ExitNoPolicy,
+    };
+
+    /// <summary>Resolves <paramref name="domain"/> (an A-label) from scratch, with no cache.</summary>
+    public static async Task<Live> ResolveLiveAsync(Settings settings, string domain, CancellationToken ct)
+    {
         var time = TimeProvider.System;
         var dns = settings.CreateResolver();
         using var fetcher = new PolicyFetcher(dns, settings.Fetch, time);
@@ -37,23 +71,35 @@ public static class QueryCommand
         var selfTest = await health.CheckAsync(ct);
         var resolver = new PolicyResolver(dns, fetcher, store, new StsEngine(settings.Sts), settings.CreateDaneResolver(dns),
             health, time, NullLogger<PolicyResolver>.Instance);
-        var r = await resolver.ResolveAsync(hop.Domain, ct);
-        var report = new Report(r, settings, selfTest,
-            AnswerRenderer.Render(r.Answer, false, settings.Render).ToString(),
-            AnswerRenderer.Render(r.Answer, true, settings.Render).ToString());
-        if (json)
-            stdout.WriteLine(report.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        else
-            report.WriteText(stdout);
-        return r.Answer.Verdict switch
+        var r = await resolver.ResolveAsync(domain, ct);
+        string query = AnswerRenderer.Render(r.Answer, false, settings.Render).ToString();
+        string queryRpt = AnswerRenderer.Render(r.Answer, true, settings.Render).ToString();
+        return new Live(r, new Report(r, settings, selfTest, query, queryRpt), query, queryRpt);
+    }
+
+    /// <summary>What the running daemon's cache says for the domain, beside this live lookup.</summary>
+    private sealed record DaemonView(string Socket, bool Running, CacheItem? Item, string LiveQuery)
+    {
+        public bool? Agrees => Running && Item?.Reply is { } reply ? reply == LiveQuery : null;
+
+        public string Text() =>
+            !Running ? $"no daemon answers on {Socket}: this was a lookup without any cache; a running daemon may hold cached state"
+            : Item?.Reply is not { } reply ? $"nothing answerable cached in the running daemon: its next query resolves live, like this lookup"
+            : $"the running daemon answers \"{reply}\" from its {Item.State} (expires {Item.Expires:u}); " +
+              (Agrees == true ? "agrees with this lookup" : "DIFFERS from this lookup until then");
+
+        public JsonObject ToJson() => new()
         {
-            Verdict.DaneOnly or Verdict.Dane or Verdict.StsEnforce => ExitPolicy,
-            Verdict.Temp => ExitTemp,
-            _ => ExitNoPolicy,
+            ["running"] = Running,
+            ["socket"] = Socket,
+            ["from"] = Item?.State,
+            ["reply"] = Item?.Reply,
+            ["expires"] = Item?.Expires?.ToString("o"),
+            ["agrees"] = Agrees,
         };
     }
 
-    private sealed record Report(Resolution.Resolution R, Settings S, ResolverHealth.Snapshot SelfTest, string Query, string QueryRpt)
+    public sealed record Report(Resolution.Resolution R, Settings S, ResolverHealth.Snapshot SelfTest, string Query, string QueryRpt)
     {
         public void WriteText(TextWriter o)
         {

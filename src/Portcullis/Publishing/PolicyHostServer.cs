@@ -55,13 +55,28 @@ public static class PolicyHostServer
             }
         });
         await using var app = builder.Build();
-        app.MapGet(PolicyPath, (HttpContext http) =>
+        // HEAD is GET without the body (RFC 9110 §9.3.2): same status, headers and Content-Length.
+        app.MapMethods(PolicyPath, [HttpMethods.Get, HttpMethods.Head], async (HttpContext http) =>
         {
             string host = http.Request.Host.Host.TrimEnd('.').ToLowerInvariant();
             if (!host.StartsWith("mta-sts.", StringComparison.Ordinal) || !domains.TryGetValue(host[8..], out var d))
-                return Results.NotFound();
+            {
+                http.Response.StatusCode = StatusCodes.Status404NotFound;
+                http.Response.ContentLength = 0;
+                return;
+            }
+            byte[] body = System.Text.Encoding.ASCII.GetBytes(d.Policy.Text);
             // No caching headers on purpose: senders must not cache over HTTP (RFC 8461 §3.3).
-            return Results.Text(d.Policy.Text, "text/plain; charset=us-ascii");
+            http.Response.ContentType = "text/plain; charset=us-ascii";
+            http.Response.ContentLength = body.Length;
+            if (!HttpMethods.IsHead(http.Request.Method))
+                await http.Response.Body.WriteAsync(body, http.RequestAborted);
+        });
+        // Every other path, any method: an empty 404 with an explicit Content-Length, alike for GET and HEAD.
+        app.Map("/{**rest}", (HttpContext http) =>
+        {
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            http.Response.ContentLength = 0;
         });
         try
         {

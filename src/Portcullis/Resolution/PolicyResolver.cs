@@ -325,7 +325,8 @@ public sealed class PolicyResolver(IDnsResolver dns, IPolicyFetcher fetcher, IPo
             }
         }
         var answer = PolicyCombiner.Combine(dane, sts.Answer);
-        log.LogInformation("{Domain}: {Verdict} ({Reason})", domain, answer.Verdict, answer.Reason);
+        // A proactive refresh (ahead > 0) is routine: RefreshService logs it at information only when the answer changes.
+        log.Log(ahead > TimeSpan.Zero ? LogLevel.Debug : LogLevel.Information, "{Domain}: {Verdict} ({Reason})", domain, answer.Verdict, answer.Reason);
         return new Resolution(domain, answer, false) { Dane = dane, DaneFromCache = daneFresh, Sts = sts };
     }
 

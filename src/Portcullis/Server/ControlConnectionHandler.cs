@@ -11,14 +11,13 @@ namespace Portcullis.Server;
 
 /// <summary>
 /// The control socket behind the <c>cache</c> commands: one line in (<c>list</c>, <c>show DOMAIN</c>,
-/// <c>purge [DOMAIN]</c>), one JSON document out. It listens only on a unix socket with mode 0600,
+/// <c>purge [DOMAIN]</c>), one JSON document out (<see cref="ControlJson"/>, source-generated). It listens only on a unix socket with mode 0600,
 /// so only local processes of the daemon's user (and root) can use it.
 /// </summary>
-public sealed class ControlConnectionHandler(PolicyResolver resolver, LiveSettings settings, ILogger<ControlConnectionHandler> log)
+public sealed class ControlConnectionHandler(PolicyResolver resolver, LiveSettings settings, TimeProvider time, ILogger<ControlConnectionHandler> log)
     : ConnectionHandler
 {
     public const int MaxCommandBytes = 1024;
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -45,8 +44,8 @@ public sealed class ControlConnectionHandler(PolicyResolver resolver, LiveSettin
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
             }
-            object reply = await ExecuteAsync(line, ct);
-            await connection.Transport.Output.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(reply, Json), ct);
+            byte[] reply = await ExecuteAsync(line, ct);
+            await connection.Transport.Output.WriteAsync(reply, ct);
         }
         catch (OperationCanceledException)
         {
@@ -57,23 +56,32 @@ public sealed class ControlConnectionHandler(PolicyResolver resolver, LiveSettin
         }
     }
 
-    private async Task<object> ExecuteAsync(string line, CancellationToken ct)
+    private async Task<byte[]> ExecuteAsync(string line, CancellationToken ct)
     {
         var parts = line.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
         string? arg = parts.Length > 1 ? Normalize(parts[1]) : null;
+        var live = settings.Current;
         switch (parts.FirstOrDefault())
         {
             case "list":
-                return await resolver.ListAsync(settings.Current.Render, ct);
+                return Items(await resolver.ListAsync(live.Render, ct), live, null);
             case "show" when arg is not null:
-                return (await resolver.ListAsync(settings.Current.Render, ct)).Where(i => i.Domain == arg).ToList();
+                return Items(await resolver.ListAsync(live.Render, ct), live, arg);
             case "purge":
                 int n = await resolver.PurgeAsync(arg, ct);
                 log.LogInformation("Cache purge of {Domain} via control socket: {Count} entries", arg ?? "all domains", n);
-                return new { purged = n };
+                return JsonSerializer.SerializeToUtf8Bytes(new PurgeReply(n), ControlJson.Default.PurgeReply);
             default:
-                return new { error = $"unknown command '{line}'; use list, show DOMAIN, purge [DOMAIN]" };
+                return JsonSerializer.SerializeToUtf8Bytes(new ErrorReply($"unknown command '{line}'; use list, show DOMAIN, purge [DOMAIN]"),
+                    ControlJson.Default.ErrorReply);
         }
+    }
+
+    /// <summary>What Postfix gets now per domain: overrides first, as the socketmap answers them.</summary>
+    private byte[] Items(IReadOnlyList<Cache.CacheItem> cached, LiveSettings.Snapshot live, string? only)
+    {
+        var items = Cache.CacheItem.WithOverrides(cached, live.Overrides, time.GetUtcNow());
+        return JsonSerializer.SerializeToUtf8Bytes([.. items.Where(i => only is null || i.Domain == only)], ControlJson.Default.ListCacheItem);
     }
 
     public static string? Normalize(string key) =>

@@ -20,6 +20,9 @@ public sealed class RefreshService(PolicyResolver resolver, RefreshOptions optio
     public const int Concurrency = 4;
     private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset NotBefore)> _backoff = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots = new(Concurrency);
+    // The QUERY answer each refresh last produced, so an unchanged one is logged at debug only.
+    private readonly ConcurrentDictionary<string, string> _lastAnswer = new(StringComparer.Ordinal);
+    private static readonly RenderOptions AnswerKey = new(null);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -32,9 +35,11 @@ public sealed class RefreshService(PolicyResolver resolver, RefreshOptions optio
     public async Task RunOnceAsync(CancellationToken ct)
     {
         resolver.ForgetIdle(options.IdleAfter);
-        var due = RefreshPlanner.DueNow(
-            resolver.RefreshCandidates(d => _backoff.TryGetValue(d, out var b) ? b.NotBefore : DateTimeOffset.MinValue),
-            time.GetUtcNow(), options);
+        var candidates = resolver.RefreshCandidates(d => _backoff.TryGetValue(d, out var b) ? b.NotBefore : DateTimeOffset.MinValue).ToList();
+        var known = candidates.Select(c => c.Domain).ToHashSet(StringComparer.Ordinal);
+        foreach (string gone in _lastAnswer.Keys.Where(d => !known.Contains(d)))
+            _lastAnswer.TryRemove(gone, out _);
+        var due = RefreshPlanner.DueNow(candidates, time.GetUtcNow(), options);
         await Task.WhenAll(due.Select(d => RefreshOneAsync(d, ct)));
     }
 
@@ -57,10 +62,21 @@ public sealed class RefreshService(PolicyResolver resolver, RefreshOptions optio
             }
             _backoff.TryRemove(domain, out _);
             metrics.Prefetch.Add(1, PortcullisMetrics.Tags("result", "success"));
+            string answer = AnswerRenderer.Render(after.Answer, false, AnswerKey).ToString();
+            string? last = _lastAnswer.TryGetValue(domain, out var l) ? l : null;
+            _lastAnswer[domain] = answer;
             if (before is { } was && Strength(after.Answer.Verdict) < Strength(was))
             {
                 log.LogWarning("Policy of {Domain} downgraded during refresh: {Before} -> {After} ({Reason})",
                     domain, was, after.Answer.Verdict, after.Answer.Reason);
+            }
+            else if ((before is { } v && v != after.Answer.Verdict) || (last is not null && last != answer))
+            {
+                log.LogInformation("Refresh of {Domain}: answer changed to {Answer} ({Reason})", domain, answer, after.Answer.Reason);
+            }
+            else
+            {
+                log.LogDebug("Refresh of {Domain}: unchanged, {Answer}", domain, answer);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

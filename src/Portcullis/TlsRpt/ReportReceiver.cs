@@ -41,21 +41,50 @@ public sealed class ReportReceiver(IReportStore store, TimeProvider time, Observ
         return (outcome, detail);
     }
 
-    /// <summary>Imports a .json, .json.gz or mail file, or every message of a Maildir.</summary>
+    /// <summary>File names a plain directory is searched for (recursively).</summary>
+    public static readonly string[] ReportFileSuffixes = [".json", ".json.gz", ".eml"];
+
+    /// <summary>
+    /// Imports a .json, .json.gz or mail file; every message of a Maildir (a directory with new/ or
+    /// cur/); or every report file (<see cref="ReportFileSuffixes"/>) below any other directory.
+    /// </summary>
     public IEnumerable<(string Source, ReceiveOutcome Outcome, string Detail)> Import(string path)
     {
         if (Directory.Exists(path))
         {
-            var files = new[] { "new", "cur" }.Select(d => Path.Combine(path, d)).Where(Directory.Exists)
-                .SelectMany(Directory.EnumerateFiles).Order(StringComparer.Ordinal);
-            foreach (string f in files)
+            bool maildir = Directory.Exists(Path.Combine(path, "new")) || Directory.Exists(Path.Combine(path, "cur"));
+            var files = maildir
+                ? new[] { "new", "cur" }.Select(d => Path.Combine(path, d)).Where(Directory.Exists).SelectMany(Directory.EnumerateFiles)
+                : Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+                    .Where(f => ReportFileSuffixes.Any(x => f.EndsWith(x, StringComparison.OrdinalIgnoreCase)));
+            int found = 0;
+            foreach (string f in files.Order(StringComparer.Ordinal))
             {
-                foreach (var r in ImportMail(f))
+                found++;
+                foreach (var r in maildir ? ImportMail(f) : Import(f))
                     yield return r;
             }
+            if (found == 0)
+                yield return (path, ReceiveOutcome.Invalid, maildir ? "the Maildir holds no messages"
+                    : $"no {string.Join(", ", ReportFileSuffixes)} files in this directory or below (and it is not a Maildir)");
             yield break;
         }
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes;
+        string? readError = null;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            bytes = [];
+            readError = "cannot read: " + ex.Message;
+        }
+        if (readError is not null)
+        {
+            yield return (path, ReceiveOutcome.Invalid, readError);
+            yield break;
+        }
         bool json = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
             || (bytes.Length > 1 && (bytes[0] == (byte)'{' || (bytes[0] == 0x1f && bytes[1] == 0x8b)));
         if (json)

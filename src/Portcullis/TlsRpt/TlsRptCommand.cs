@@ -11,7 +11,7 @@ public static class TlsRptCommand
     {
         using var store = s.OpenReportStore();
         var receiver = new ReportReceiver(store, TimeProvider.System);
-        int invalid = 0;
+        int invalid = 0, stored = 0, duplicate = 0;
         foreach (string path in paths)
         {
             if (!File.Exists(path) && !Directory.Exists(path))
@@ -23,17 +23,41 @@ public static class TlsRptCommand
             foreach (var (source, outcome, detail) in receiver.Import(path))
             {
                 o.WriteLine($"{source}: {outcome.ToString().ToLowerInvariant()}: {detail}");
-                if (outcome == ReceiveOutcome.Invalid)
-                    invalid++;
+                _ = outcome switch
+                {
+                    ReceiveOutcome.Invalid => invalid++,
+                    ReceiveOutcome.Duplicate => duplicate++,
+                    _ => stored++,
+                };
             }
         }
+        o.WriteLine($"{stored} stored, {duplicate} duplicate, {invalid} failed");
         return invalid == 0 ? 0 : 1;
+    }
+
+    public const int ExitUsage = 64; // EX_USAGE
+
+    /// <summary>
+    /// A YYYY-MM-DD option value, or null after one line naming the option, the input and the
+    /// expected form on stderr (the caller exits 64).
+    /// </summary>
+    public static DateOnly? ParseDay(string option, string value, TextWriter err)
+    {
+        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            return day;
+        err.WriteLine($"portcullis: {option} '{value}' is not a date; expected YYYY-MM-DD (a real calendar day, e.g. 2026-02-28)");
+        return null;
     }
 
     public static int Summary(Settings s, string? domain, string? since, TextWriter o)
     {
-        var from = since is null ? DateTimeOffset.UtcNow.AddDays(-30)
-            : DateTimeOffset.ParseExact(since, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        DateTimeOffset from;
+        if (since is null)
+            from = DateTimeOffset.UtcNow.AddDays(-30);
+        else if (ParseDay("--since", since, Console.Error) is { } d)
+            from = new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        else
+            return ExitUsage;
         using var store = s.OpenReportStore();
         var rows = TlsRptSummary.Build(store.Since(from), domain?.TrimEnd('.').ToLowerInvariant());
         o.WriteLine($"{"DAY",-10} {"POLICY DOMAIN",-30} {"TYPE",-15} {"OK",8} {"FAILED",8}  FAILURES (sending MTA IPs)");
@@ -49,6 +73,11 @@ public static class TlsRptCommand
     /// <summary><c>tlsrpt send</c>: generate the reports that are due (or one day's now) and deliver what is pending.</summary>
     public static async Task<int> SendAsync(Settings s, string? day, TextWriter o, CancellationToken ct)
     {
+        DateOnly? forced = null;
+        if (day == "today")
+            forced = DateOnly.FromDateTime(DateTime.UtcNow);
+        else if (day is not null && (forced = ParseDay("--day", day, Console.Error)) is null)
+            return ExitUsage;
         if (!s.Config.Tlsrpt.Send.Enabled)
         {
             // Without it the identity fields were never validated: reports would lack required fields.
@@ -56,9 +85,6 @@ public static class TlsRptCommand
                 "set it with organization_name, contact_info and mail_from (see README, \"Reporting your own sessions\")");
             return 78;
         }
-        DateOnly? forced = day is null ? null
-            : day == "today" ? DateOnly.FromDateTime(DateTime.UtcNow)
-            : DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture);
         using var store = new Sending.SessionStore(s.TlsRptDatabase);
         var dns = s.CreateResolver();
         using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
@@ -76,8 +102,13 @@ public static class TlsRptCommand
     /// <summary><c>tlsrpt sent</c>: generated reports and the state of each delivery.</summary>
     public static int Sent(Settings s, string? since, TextWriter o)
     {
-        var from = since is null ? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30))
-            : DateOnly.ParseExact(since, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        DateOnly from;
+        if (since is null)
+            from = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30));
+        else if (ParseDay("--since", since, Console.Error) is { } d)
+            from = d;
+        else
+            return ExitUsage;
         using var store = new Sending.SessionStore(s.TlsRptDatabase);
         var rows = store.Deliveries(from);
         o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"OK",7} {"FAILED",7} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");

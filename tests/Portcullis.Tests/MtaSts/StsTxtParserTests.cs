@@ -20,6 +20,8 @@ public class StsTxtParserTests
     [InlineData("v=STSv1; id=first; id=second", "first")]
     [InlineData("v=STSv1; id=first; id=not-an-id", "first")]
     [InlineData("v=STSv1; ID=x; id=real", "real")]
+    [InlineData("v=STSv1 ; id=1", "1")]     // RFC 8461 §3.1: sts-field-delim = *WSP ";" *WSP
+    [InlineData("v=STSv1\t;id=1", "1")]
     public void Valid(string record, string id)
     {
         var r = ParseOne(record);
@@ -75,10 +77,10 @@ public class StsTxtParserTests
     [Theory]
     [InlineData("v=stsv1; id=1")]
     [InlineData("V=STSv1; id=1")]
-    [InlineData("v=STSv1 ; id=1")] // ABNF allows it, the discard rule does not (erratum 6285)
     [InlineData(" v=STSv1; id=1")]
     [InlineData("v=STSv1")]
     [InlineData("v=STSv1:id=1")]
+    [InlineData("v=STSv1 id=1")]
     [InlineData("v=STSv2; id=1")]
     public void NotStartingWithPrefixIsNoRecord(string record)
     {
