@@ -28,7 +28,8 @@ public static class Program
 
     private static Option<string?> ConfigOption() => new("--config", "-c")
     {
-        Description = "YAML configuration file (every key has a default)",
+        Description = "YAML configuration file (every key has a default); default: " + ConfigLoader.DefaultFile +
+            " if it exists, else the built-in defaults",
     };
 
     private static Option<string?> DnsOption() => new("--dns")
@@ -55,7 +56,7 @@ public static class Program
                 c.Dns.Server = d;
             if (parse.GetValue(cache) is { } p)
                 c.Cache.Path = Path.GetFullPath(p); // a command-line path is relative to where it was typed
-        }, s => Daemon.RunAsync(s, parse.GetValue(config), ct)));
+        }, s => Daemon.RunAsync(s, s.ConfigFile, ct)));
         return cmd;
     }
 
@@ -206,9 +207,10 @@ public static class Program
         try
         {
             // Command-line options replace file values before validation, so they can fix a bad one.
+            path = ConfigLoader.ResolvePath(path);
             var config = ConfigLoader.Read(path);
             ConfigLoader.Override(config, overrides);
-            settings = new Settings(ConfigLoader.Validate(config));
+            settings = new Settings(ConfigLoader.Validate(config)) { ConfigFile = path };
         }
         catch (ConfigException ex)
         {

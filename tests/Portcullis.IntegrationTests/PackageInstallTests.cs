@@ -112,6 +112,14 @@ public sealed class PackageInstallTests(PackageFixture package) : IClassFixture<
             Assert.Equal("secure match=mx.sts.pkg.test servername=hostname", (await InRootAsync(root, ["postmap", "-q", "sts.pkg.test", map])).Trim());
             // The state directory is the one systemd gives (STATE_DIRECTORY), owned by the service user, private.
             Assert.Equal("portcullis 600", (await InRootAsync(root, ["stat", "-c", "%U %a", "/var/lib/portcullis/cache.db"])).Trim());
+            // The admin's tools need no flags: /etc/portcullis/portcullis.yml and /var/lib/portcullis are their defaults.
+            string list = await InRootAsync(root, ["env", "SSL_CERT_FILE=/tmp/test-ca.pem", "portcullis", "cache", "list"]);
+            Assert.Contains("dane.pkg.test", list);
+            Assert.Contains("sts.pkg.test", list);
+            string query = await InRootAsync(root, ["env", "SSL_CERT_FILE=/tmp/test-ca.pem", "portcullis", "query", "sts.pkg.test"]);
+            Assert.Contains("secure match=mx.sts.pkg.test", query);
+            Assert.Contains("/etc/portcullis/portcullis.yml", await InRootAsync(root, ["portcullis", "serve", "--help"]));
+            Assert.Contains("configuration /etc/portcullis/portcullis.yml; data /var/lib/portcullis", daemon.Output);
         }
         finally
         {

@@ -20,6 +20,13 @@ public static class ConfigLoader
 {
     private static readonly string[] Levels = ["notfound", "none", "may", "encrypt", "dane", "dane-only", "verify", "secure"];
 
+    /// <summary>Read when no --config is given, if it exists (the Debian package's conffile).</summary>
+    public const string DefaultFile = "/etc/portcullis/portcullis.yml";
+
+    /// <summary>The file a command reads: the one given, else <see cref="DefaultFile"/> if it exists, else none (defaults).</summary>
+    public static string? ResolvePath(string? given, string defaultFile = DefaultFile) =>
+        given ?? (File.Exists(defaultFile) ? defaultFile : null);
+
     /// <summary>Reads and validates a file (null: the defaults).</summary>
     public static PortcullisConfig Load(string? path) => Validate(Read(path));
 

@@ -11,6 +11,9 @@ namespace Portcullis.Configuration;
 /// <summary>The validated configuration turned into the values the components take.</summary>
 public sealed record Settings(PortcullisConfig Config)
 {
+    /// <summary>The file the configuration was read from; null: the built-in defaults.</summary>
+    public string? ConfigFile { get; init; }
+
     public IPEndPoint DnsServer => Config.Dns.Server.Length > 0 && ResolvConf.TryParseEndpoint(Config.Dns.Server, 53, out var ep)
         ? ep
         : ResolvConf.FirstNameserver();
@@ -23,19 +26,32 @@ public sealed record Settings(PortcullisConfig Config)
         var p => InDataDir(p),
     };
 
-    /// <summary>The absolute data directory: data_dir; unset, systemd's STATE_DIRECTORY, else ./data (a developer run).</summary>
-    public string DataDir => ResolveDataDir(Config.DataDir, Environment.GetEnvironmentVariable("STATE_DIRECTORY"), Environment.CurrentDirectory);
+    /// <summary>
+    /// The absolute data directory: data_dir; unset, systemd's STATE_DIRECTORY; else /var/lib/portcullis for the
+    /// packaged binary (so `portcullis cache …` run by the admin finds the service's store and socket), and
+    /// ./data for a developer run from a checkout.
+    /// </summary>
+    public string DataDir => ResolveDataDir(Config.DataDir, Environment.GetEnvironmentVariable("STATE_DIRECTORY"), Environment.CurrentDirectory,
+        Installed);
 
-    public static string ResolveDataDir(string configured, string? stateDirectory, string workingDirectory)
+    public static string ResolveDataDir(string configured, string? stateDirectory, string workingDirectory, bool installed = false)
     {
         // systemd sets STATE_DIRECTORY to a colon-separated list when StateDirectory= names several.
         string dir = configured.Length > 0 ? configured
             : stateDirectory is { Length: > 0 } s ? s.Split(':')[0]
+            : installed ? InstalledDataDir
             : DefaultDataDir;
         return Path.GetFullPath(dir, workingDirectory);
     }
 
     public const string DefaultDataDir = "data";
+    public const string InstalledDataDir = "/var/lib/portcullis";
+
+    /// <summary>Where the Debian package puts the binary (scripts/package.sh).</summary>
+    public const string InstalledAppDirectory = "/usr/lib/portcullis/";
+
+    /// <summary>True for the packaged binary, not for a build in a checkout.</summary>
+    public static bool Installed => AppContext.BaseDirectory.StartsWith(InstalledAppDirectory, StringComparison.Ordinal);
 
     /// <summary>A path from the configuration file: a relative one is inside <see cref="DataDir"/>, never the working
     /// directory (which is / under systemd, read-only with ProtectSystem=strict).</summary>

@@ -149,9 +149,9 @@ public static class Daemon
             log.LogInformation("Listener: {Listener}", listener);
         if (config.Tlsrpt.ReportPolicyFailures is not null)
             log.LogWarning("tlsrpt.report_policy_failures is ignored and can be removed: Postfix 3.10 turns policy_failure answers into wrong TLS-RPT reports (see README)");
-        log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}",
+        log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}; configuration {Config}; data {DataDir}",
             activated ? "sockets from systemd" : string.Join(", ", config.Listen), settings.DnsServer,
-            config.Cache.Type == "sqlite" ? settings.CachePath : config.Cache.Type);
+            config.Cache.Type == "sqlite" ? settings.CachePath : config.Cache.Type, configPath ?? "built-in defaults", settings.DataDir);
         await app.WaitForShutdownAsync(ct);
         log.LogInformation("Portcullis stopped");
         return 0;

@@ -22,6 +22,25 @@ public sealed class StartupPathsTests : IDisposable
     public void Data_dir_is_the_option_else_the_state_directory_else_data(string configured, string? state, string cwd, string expected) =>
         Assert.Equal(expected, Settings.ResolveDataDir(configured, state, cwd));
 
+    [Theory]
+    [InlineData("", null, "/var/lib/portcullis")]              // the packaged binary run by the admin: the service's state
+    [InlineData("", "/run/other-state", "/run/other-state")]   // under systemd, StateDirectory= wins
+    [InlineData("/srv/pc", null, "/srv/pc")]                   // and the option wins over both
+    public void The_packaged_binary_defaults_to_the_fhs_state_directory(string configured, string? state, string expected) =>
+        Assert.Equal(expected, Settings.ResolveDataDir(configured, state, "/home/admin", installed: true));
+
+    [Fact]
+    public void Without_config_the_packaged_file_is_read_when_it_exists()
+    {
+        string packaged = Path.Combine(_dir, "portcullis.yml");
+        Assert.Null(ConfigLoader.ResolvePath(null, packaged));
+        Assert.Equal("/elsewhere.yml", ConfigLoader.ResolvePath("/elsewhere.yml", packaged));
+        File.WriteAllText(packaged, "log_level: debug\n");
+        Assert.Equal(packaged, ConfigLoader.ResolvePath(null, packaged));
+        Assert.Equal("/elsewhere.yml", ConfigLoader.ResolvePath("/elsewhere.yml", packaged));
+        Assert.Equal("/etc/portcullis/portcullis.yml", ConfigLoader.DefaultFile);
+    }
+
     [Fact]
     public void Relative_paths_in_the_file_resolve_against_data_dir_absolute_ones_stay()
     {
