@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(CheckCommandLine());
         root.Subcommands.Add(TlsRptCommandLine());
         root.Subcommands.Add(PostfixSetupCommand.Create());
+        root.Subcommands.Add(DoctorCommandLine());
         return root;
     }
 
@@ -188,6 +189,28 @@ public static class Program
             if (parse.GetValue(dns) is { } d)
                 c.Dns.Server = d;
         }, s => Checking.CheckCommand.RunAsync(s, parse.GetValue(domain)!, parse.GetValue(json), Console.Out, ct)));
+        return cmd;
+    }
+
+    private static Command DoctorCommandLine()
+    {
+        var config = ConfigOption();
+        var dns = DnsOption();
+        var postconf = new Option<string>("--postconf") { Description = "postconf program to run", DefaultValueFactory = _ => "postconf" };
+        var postmap = new Option<string?>("--postmap") { Description = "postmap program to run (default: next to --postconf)" };
+        var dir = new Option<string?>("--config-directory") { Description = "Postfix configuration directory (postconf -c)" };
+        var fsRoot = new Option<string>("--root") { Description = "Postfix's file system root (resolv.conf, passwd, queue directory)", DefaultValueFactory = _ => "/" };
+        var domain = new Option<string>("--domain") { Description = "Key asked through the map", DefaultValueFactory = _ => DoctorCommand.DefaultDomain };
+        var cmd = new Command("doctor", $"Check the live Postfix integration, one line per check. Exit {DoctorCommand.ExitFailed} on any FAIL")
+        {
+            config, dns, postconf, postmap, dir, fsRoot, domain,
+        };
+        cmd.SetAction((parse, ct) => WithSettings(parse.GetValue(config), c =>
+        {
+            if (parse.GetValue(dns) is { } d)
+                c.Dns.Server = d;
+        }, s => DoctorCommand.RunAsync(s, new(parse.GetValue(postconf)!, parse.GetValue(postmap), parse.GetValue(dir), parse.GetValue(fsRoot)!,
+            parse.GetValue(domain)!), Console.Out, ct)));
         return cmd;
     }
 

@@ -132,7 +132,7 @@ public static partial class PostfixSetupCommand
         return 1;
     }
 
-    private static async Task<(int Code, string Out, string Err)> RunProgramAsync(string program, string[] args, CancellationToken ct)
+    internal static async Task<(int Code, string Out, string Err)> RunProgramAsync(string program, string[] args, CancellationToken ct)
     {
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args)

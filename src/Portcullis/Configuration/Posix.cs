@@ -41,6 +41,25 @@ internal static class Posix
         };
     }
 
+    /// <summary>Type, owner, group and permission bits at <paramref name="path"/> (not following a link); null when missing.</summary>
+    public static (FileKind Kind, int Uid, int Gid, int Mode)? Stat(string path)
+    {
+        byte[] buffer = new byte[256];
+        const uint mask = 0x1 | 0x2 | 0x8 | 0x10; // STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID
+        if (statx(AtFdCwd, path, AtSymlinkNoFollow, mask, buffer) != 0)
+            return null;
+        int mode = BitConverter.ToUInt16(buffer, StatxModeOffset);
+        var kind = (mode & 0xF000) switch
+        {
+            0x8000 => FileKind.Regular,
+            0x4000 => FileKind.Directory,
+            0xA000 => FileKind.SymbolicLink,
+            0xC000 => FileKind.Socket,
+            _ => FileKind.Other,
+        };
+        return (kind, BitConverter.ToInt32(buffer, 20), BitConverter.ToInt32(buffer, 24), mode & 0xFFF);
+    }
+
     /// <summary>Sets the process umask; returns the previous one.</summary>
     public static UnixFileMode SetUmask(UnixFileMode mask) => (UnixFileMode)umask((uint)mask);
 

@@ -42,7 +42,8 @@ public sealed class DnsWorld : IAsyncDisposable
 
     public string AuthoritativeLog => _nsd.Output;
 
-    internal static async Task<DnsWorld> StartAsync(IReadOnlyList<DnsZone> zones, int? resolverPort, CancellationToken ct)
+    internal static async Task<DnsWorld> StartAsync(IReadOnlyList<DnsZone> zones, int? resolverPort, CancellationToken ct,
+        IPAddress? address53 = null)
     {
         var sw = Stopwatch.StartNew();
         var nsd = TestBinaries.Require("nsd");
@@ -60,7 +61,7 @@ public sealed class DnsWorld : IAsyncDisposable
             {
                 var (unboundProc, unboundPort) = await StartWithRetryAsync(dir, "unbound", port =>
                 {
-                    File.WriteAllText(dir.File("unbound.conf"), UnboundConfig(dir, port, nsdPort, zones));
+                    File.WriteAllText(dir.File("unbound.conf"), UnboundConfig(dir, port, nsdPort, zones, address53));
                     return ChildProcess.Start(unbound, ["-d", "-c", dir.File("unbound.conf")], dir.Path);
                 }, ep => IsResolverReady(ep), ct, resolverPort);
                 return new DnsWorld(dir, nsdProc, nsdPort, unboundProc, unboundPort, sw.Elapsed);
@@ -226,12 +227,12 @@ public sealed class DnsWorld : IAsyncDisposable
         return sb.ToString();
     }
 
-    private static string UnboundConfig(TempDir dir, int port, int nsdPort, IReadOnlyList<DnsZone> zones)
+    private static string UnboundConfig(TempDir dir, int port, int nsdPort, IReadOnlyList<DnsZone> zones, IPAddress? address53)
     {
         var sb = new StringBuilder();
         sb.Append($"""
             server:
-              interface: 127.0.0.1
+              interface: 127.0.0.1{(address53 is null ? "" : $"\n  interface: {address53}@53")}
               port: {port}
               do-ip4: yes
               do-ip6: no

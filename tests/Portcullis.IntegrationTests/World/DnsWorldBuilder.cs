@@ -37,7 +37,10 @@ public sealed class DnsWorldBuilder
     /// <summary>Fixed resolver port, e.g. 53 inside a network namespace whose resolv.conf points at it (for Postfix).</summary>
     public int? ResolverPort { get; set; }
 
-    public Task<DnsWorld> StartAsync(CancellationToken ct = default) => DnsWorld.StartAsync(_zones.Values.ToList(), ResolverPort, ct);
+    /// <summary>A second resolver address on port 53 (e.g. 127.53.x.y), for a resolv.conf outside a network namespace.</summary>
+    public System.Net.IPAddress? ResolverAddress53 { get; set; }
+
+    public Task<DnsWorld> StartAsync(CancellationToken ct = default) => DnsWorld.StartAsync(_zones.Values.ToList(), ResolverPort, ct, ResolverAddress53);
 
     internal static DnsZone? ParentOf(DnsZone zone, IEnumerable<DnsZone> all) =>
         zone.Name == "." ? null : all.Where(p => DnsNames.IsBelow(zone.Name, p.Name)).MaxBy(p => p.Name.Length);
