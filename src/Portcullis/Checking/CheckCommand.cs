@@ -24,10 +24,9 @@ public static class CheckCommand
         var items = await new DomainChecker(dns, fetcher, TimeProvider.System, ProbeTimeout).CheckAsync(hop.Domain, ct);
         if (json)
         {
-            o.WriteLine(JsonSerializer.Serialize(new { domain = hop.Domain, items = items.Select(i => new
-            {
-                area = i.Area, title = i.Title, status = i.Status.ToString().ToLowerInvariant(), detail = i.Detail, fix = i.Fix,
-            }) }, new JsonSerializerOptions { WriteIndented = true }));
+            var report = new CheckJson(hop.Domain,
+                [.. items.Select(i => new CheckItemJson(i.Area, i.Title, i.Status.ToString().ToLowerInvariant(), i.Detail, i.Fix))]);
+            o.WriteLine(JsonSerializer.Serialize(report, CheckJsonContext.Default.CheckJson));
         }
         else
         {
@@ -36,3 +35,13 @@ public static class CheckCommand
         return items.Any(i => i.Status == CheckStatus.Fail) ? 1 : 0;
     }
 }
+
+/// <summary>`check --json`: the findings as data.</summary>
+internal sealed record CheckJson(string Domain, IReadOnlyList<CheckItemJson> Items);
+
+internal sealed record CheckItemJson(string Area, string Title, string Status, string Detail, string? Fix);
+
+/// <summary>Generated at build time (no reflection, AOT-safe).</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CheckJson))]
+internal sealed partial class CheckJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
