@@ -133,8 +133,8 @@ public sealed class CheckHostilePeerTests(CheckHostilePeerFixture world, Xunit.A
     /// <summary>Runs `check` and samples the process's peak RSS (VmHWM) while it runs.</summary>
     private async Task<(int Exit, string Stdout, long PeakRss, TimeSpan Elapsed)> RunCheckAsync(string domain, bool json = false)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in (string[])[DaemonProcess.Binary, "check", domain, "--dns", world.Dns.ResolverEndpoint.ToString(), .. json ? ["--json"] : Array.Empty<string>()])
+        var psi = new ProcessStartInfo(DaemonProcess.Command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])[.. DaemonProcess.Command.Skip(1), "check", domain, "--dns", world.Dns.ResolverEndpoint.ToString(), .. json ? ["--json"] : Array.Empty<string>()])
             psi.ArgumentList.Add(a);
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;

@@ -77,8 +77,8 @@ public sealed class DaemonOperationsTests : IDisposable
     {
         string cfg = Path.Combine(_dir, "bad.yaml");
         await File.WriteAllTextAsync(cfg, yaml, _ct);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in new[] { DaemonProcess.Binary, "serve", "--config", cfg })
+        var psi = new ProcessStartInfo(DaemonProcess.Command[0]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in DaemonProcess.Command.Skip(1).Concat(["serve", "--config", cfg]))
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         string stderr = await p.StandardError.ReadToEndAsync(_ct);

@@ -36,8 +36,8 @@ public sealed class DoctorTests(DoctorWorldFixture world) : IClassFixture<Doctor
         using var dir = new TempDir("doctor-resolv");
         await File.WriteAllTextAsync(dir.File("resolv.conf"), resolvConf, _ct);
         var (exit, o, e) = await ChildProcess.RunAsync(TestBinaries.Require("unshare"),
-            ["-m", "--propagation", "private", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec dotnet \"$@\"", dir.File("resolv.conf"),
-             DaemonProcess.Binary, "doctor", "--config-directory", configDir, "--config", config], ct: _ct);
+            ["-m", "--propagation", "private", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"", dir.File("resolv.conf"),
+             .. DaemonProcess.Command, "doctor", "--config-directory", configDir, "--config", config], ct: _ct);
         return (exit, o.Split('\n', StringSplitOptions.RemoveEmptyEntries), o + e);
     }
 

@@ -52,7 +52,7 @@ public sealed class PolicyHostTests : IAsyncLifetime
                   certificate: {CertFile("mta-sts.other.test")}
                   key: {KeyFile("mta-sts.other.test")}
             """, _ct);
-        _host = ChildProcess.Start("dotnet", [DaemonProcess.Binary, "policy-host", "--config", _config], _dir);
+        _host = ChildProcess.Start(DaemonProcess.Command[0], [.. DaemonProcess.Command.Skip(1), "policy-host", "--config", _config], _dir);
         for (int i = 0; i < 200; i++)
         {
             try

@@ -56,7 +56,7 @@ public sealed class StartupSafetyTests : IDisposable
 
     /// <summary>`serve` under a shell, to give it a umask, environment and working directory as systemd or a login would.</summary>
     private static ChildProcess StartShell(string prelude, string cwd, params string[] args) =>
-        ChildProcess.Start("sh", ["-c", $"{prelude}; exec dotnet {string.Join(' ', new[] { DaemonProcess.Binary }.Concat(args).Select(Quote))}"], cwd);
+        ChildProcess.Start("sh", ["-c", $"{prelude}; exec {DaemonProcess.ShellCommand} {string.Join(' ', args.Select(Quote))}"], cwd);
 
     private static async Task WaitForAsync(ChildProcess p, string text, CancellationToken ct)
     {
@@ -161,7 +161,7 @@ public sealed class StartupSafetyTests : IDisposable
         string data = Directory.CreateDirectory(Path.Combine(_dir, "ro")).FullName;
         string config = Write("ro.yaml", $"data_dir: {data}\n");
         var run = await ChildProcess.RunAsync(TestBinaries.Require("unshare"), ["-m", "sh", "-c",
-            $"mount --bind -o ro {Quote(data)} {Quote(data)} && exec dotnet {Quote(DaemonProcess.Binary)} serve --dns {NoResolver} --config {Quote(config)}"],
+            $"mount --bind -o ro {Quote(data)} {Quote(data)} && exec {DaemonProcess.ShellCommand} serve --dns {NoResolver} --config {Quote(config)}"],
             ct: _ct);
         AssertOneLine(run, ExitCodes.NoPermission, $"cache.path: cannot write {data}/cache.db: read-only file system", $"make {data} writable");
     }

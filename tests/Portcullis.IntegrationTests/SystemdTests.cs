@@ -47,8 +47,8 @@ public sealed class SystemdTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string a in new[] { "-l", $"127.0.0.1:{port}", "dotnet", DaemonProcess.Binary, "serve",
-                     "--dns", NoResolver.ToString(), "--cache", Path.Combine(_dir, "cache.db") })
+        foreach (string a in (string[])["-l", $"127.0.0.1:{port}", .. DaemonProcess.Command, "serve",
+                     "--dns", NoResolver.ToString(), "--cache", Path.Combine(_dir, "cache.db")])
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync(_ct);

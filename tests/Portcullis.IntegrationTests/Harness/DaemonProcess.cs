@@ -46,11 +46,23 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public static string Binary => Path.Combine(AppContext.BaseDirectory, "portcullis.dll");
 
+    /// <summary>
+    /// The published native executable under test (PORTCULLIS_TEST_BINARY, set by scripts/test.sh), so an
+    /// AOT-only failure cannot hide behind the JIT build; unset: <c>dotnet portcullis.dll</c>.
+    /// </summary>
+    public static string? Native => Environment.GetEnvironmentVariable("PORTCULLIS_TEST_BINARY") is { Length: > 0 } p ? p : null;
+
+    /// <summary>The program and leading arguments that run Portcullis: [native] or [dotnet, portcullis.dll].</summary>
+    public static IReadOnlyList<string> Command => Native is { } n ? [n] : ["dotnet", Binary];
+
+    /// <summary><see cref="Command"/> for a shell command line.</summary>
+    public static string ShellCommand => string.Join(' ', Command.Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+
     public static async Task<DaemonProcess> StartAsync(IPEndPoint dns, IReadOnlyDictionary<string, string> env, string cachePath, string? yaml,
         CancellationToken ct, bool extraListen = true)
     {
         int port = World.FreePort.Tcp();
-        var args = new List<string> { Binary, "serve", "--dns", dns.ToString(), "--cache", cachePath };
+        var args = new List<string> { "serve", "--dns", dns.ToString(), "--cache", cachePath };
         if (extraListen)
             args.AddRange(["--listen", $"127.0.0.1:{port}"]);
         if (yaml is not null)
@@ -97,7 +109,7 @@ public sealed class DaemonProcess : IAsyncDisposable
         string config = Path.Combine(Path.GetTempPath(), $"portcullis-query-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(config, $"mta_sts:\n  allow_private_addresses: {(allowPrivate ? "true" : "false")}\n", ct);
         using var cleanup = new TempFileDeleter(config);
-        var psi = StartInfo([Binary, "query", "--dns", dns.ToString(), "--config", config, .. extraArgs], env);
+        var psi = StartInfo(["query", "--dns", dns.ToString(), "--config", config, .. extraArgs], env);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
@@ -109,7 +121,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(IReadOnlyDictionary<string, string> env,
         IEnumerable<string> args, CancellationToken ct)
     {
-        var psi = StartInfo([Binary, .. args], env);
+        var psi = StartInfo(args, env);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
@@ -159,13 +171,13 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     private static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string> env)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(Command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string a in args)
+        foreach (string a in Command.Skip(1).Concat(args))
             psi.ArgumentList.Add(a);
         foreach (var (k, v) in env)
             psi.Environment[k] = v;
