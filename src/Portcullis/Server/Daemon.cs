@@ -69,11 +69,14 @@ public static class Daemon
                 unixSockets.Add(control);
             }
             foreach (string listen in config.Metrics.Listen)
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!);
+                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => HttpRouting.Tag(lo, HttpRole.Metrics));
+            foreach (string listen in config.Console.Listen)
+                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => HttpRouting.Tag(lo, HttpRole.Console));
             foreach (string listen in config.Tlsrpt.ReceiveListen)
             {
                 k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo =>
                 {
+                    HttpRouting.Tag(lo, HttpRole.Reports);
                     if (config.Tlsrpt.ReceiveCertificate.Length > 0)
                         lo.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.Tlsrpt.ReceiveCertificate, config.Tlsrpt.ReceiveKey));
                 });
@@ -81,23 +84,8 @@ public static class Daemon
         });
 
         await using var app = builder.Build();
-        // Each HTTP listener serves only its own purpose: metrics ports /metrics, report ports POSTs.
-        string[] Ports(IEnumerable<string> listens) => [.. listens.Select(l => "*:" + ConfigLoader.ParseListen(l).Tcp!.Port)];
-        if (config.Metrics.Listen.Count > 0)
-        {
-            app.MapGet("/metrics", (PrometheusExporter exporter) =>
-                Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8")).RequireHost(Ports(config.Metrics.Listen));
-        }
-        if (config.Tlsrpt.ReceiveListen.Count > 0)
-        {
-            app.MapPost("/{**path}", TlsRpt.ReportEndpoint.HandleAsync).RequireHost(Ports(config.Tlsrpt.ReceiveListen));
-            app.MapGet("/", (TlsRpt.IReportStore store, TimeProvider time) =>
-            {
-                var since = time.GetUtcNow().AddDays(-30);
-                return Results.Content(TlsRpt.ReportPage.Render(Core.TlsRpt.TlsRptSummary.Build(store.Since(since), null), since),
-                    "text/html; charset=utf-8");
-            }).RequireHost(Ports(config.Tlsrpt.ReceiveListen));
-        }
+        // Each HTTP listener serves only its own purpose: metrics /metrics, report listeners POSTs, the console its page.
+        app.Run(HttpRouting.DispatchAsync);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
         // Create the exporter before the first measurement, then expose the gauges.
         _ = app.Services.GetRequiredService<PrometheusExporter>();
@@ -168,9 +156,12 @@ public static class Daemon
         services.AddSingleton<PolicyResolver>();
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
-        services.AddSingleton(_ => settings.OpenReportStore());
+        services.AddSingleton<TlsRpt.IReportStore>(_ => new TlsRpt.OpeningReportStore(settings.OpenReportStore));
+        services.AddSingleton(new TlsRpt.ReportIntake(settings.Config.Tlsrpt.ReceiveWorkers, settings.Config.Tlsrpt.ReceiveQueue));
         services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<TlsRpt.IReportStore>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.TlsRpt"),
+            settings.PublishedDomains.Keys.ToHashSet(StringComparer.Ordinal), settings.ReportQuotaBytes));
         services.AddSingleton(_ => new TlsRpt.Sending.SessionStore(settings.TlsRptDatabase));
         if (settings.Config.Tlsrpt.CollectSocket.Length > 0)
         {

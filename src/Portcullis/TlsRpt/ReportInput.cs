@@ -9,13 +9,24 @@ namespace Portcullis.TlsRpt;
 /// </summary>
 public static class ReportInput
 {
-    /// <summary>Largest accepted report, compressed or not.</summary>
+    /// <summary>Largest report after gunzip (a zip bomb stops here).</summary>
     public const int MaxReportBytes = 10 * 1024 * 1024;
+
+    public static bool IsGzip(ReadOnlySpan<byte> body) => body.Length >= 2 && body[0] == 0x1f && body[1] == 0x8b;
+
+    /// <summary>The form a report is kept in: reports are repetitive JSON, gzip makes them a fraction.</summary>
+    public static byte[] Gzip(ReadOnlySpan<byte> json)
+    {
+        using var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Optimal, true))
+            gz.Write(json);
+        return ms.ToArray();
+    }
 
     /// <returns>The JSON bytes, or null with a reason.</returns>
     public static (byte[]? Json, string? Error) Decode(byte[] body)
     {
-        if (body.Length < 2 || body[0] != 0x1f || body[1] != 0x8b)
+        if (!IsGzip(body))
             return (body, null);
         try
         {

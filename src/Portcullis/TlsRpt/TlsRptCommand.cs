@@ -30,19 +30,22 @@ public static class TlsRptCommand
         return invalid == 0 ? 0 : 1;
     }
 
-    public static int Summary(Settings s, string? domain, string? since, TextWriter o)
+    public const int DefaultSummaryLimit = 1000;
+
+    public static int Summary(Settings s, string? domain, string? since, TextWriter o, int limit = DefaultSummaryLimit)
     {
-        var from = since is null ? DateTimeOffset.UtcNow.AddDays(-30)
-            : DateTimeOffset.ParseExact(since, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        var from = since is null ? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30))
+            : DateOnly.ParseExact(since, "yyyy-MM-dd", CultureInfo.InvariantCulture);
         using var store = s.OpenReportStore();
-        var rows = TlsRptSummary.Build(store.Since(from), domain?.TrimEnd('.').ToLowerInvariant());
+        var page = store.Summary(from, domain?.TrimEnd('.').ToLowerInvariant(), limit);
+        var rows = page.Rows;
         o.WriteLine($"{"DAY",-10} {"POLICY DOMAIN",-30} {"TYPE",-15} {"OK",8} {"FAILED",8}  FAILURES (sending MTA IPs)");
         foreach (var r in rows)
         {
             string failures = string.Join("; ", r.Failures.Select(f => $"{f.ResultType} {f.Sessions} ({string.Join(", ", f.SendingIps)})"));
             o.WriteLine($"{r.Day:yyyy-MM-dd} {r.PolicyDomain,-30} {r.PolicyType,-15} {r.Successful,8} {r.Failed,8}  {failures}");
         }
-        o.WriteLine($"{rows.Count} row(s) since {from:yyyy-MM-dd}");
+        o.WriteLine($"{rows.Count} row(s) since {from:yyyy-MM-dd}{(page.Truncated ? $" (more not shown: --limit, --domain or --since)" : "")}");
         return 0;
     }
 
