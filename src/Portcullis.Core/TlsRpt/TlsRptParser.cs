@@ -25,7 +25,14 @@ public static class TlsRptParser
     /// <summary>Longest policy-domain and result-type (a DNS name has at most 253 characters).</summary>
     public const int MaxNameLength = 253;
 
-    public static (TlsRptReport? Report, string? Error) Parse(ReadOnlySpan<byte> json) => JsonInput.Parse(json, 16, Report);
+    /// <summary>JSON tokens in one report: enough for <see cref="MaxFailureDetails"/> detailed entries. Counted
+    /// before the document is built, so a report of a million tiny values costs no DOM of that size.</summary>
+    public const int MaxJsonTokens = 300_000;
+
+    public static (TlsRptReport? Report, string? Error) Parse(ReadOnlyMemory<byte> json) =>
+        JsonInput.CountTokens(json.Span, MaxJsonTokens) > MaxJsonTokens
+            ? (null, $"more than {MaxJsonTokens} JSON values in one report")
+            : JsonInput.Parse(json, 16, Report);
 
     private static (TlsRptReport?, string?) Report(JsonElement root)
     {

@@ -24,14 +24,15 @@ public static class ReportInput
     }
 
     /// <returns>The JSON bytes, or null with a reason.</returns>
-    public static (byte[]? Json, string? Error) Decode(byte[] body)
+    public static (ReadOnlyMemory<byte>? Json, string? Error) Decode(byte[] body)
     {
         if (!IsGzip(body))
             return (body, null);
         try
         {
             using var gz = new GZipStream(new MemoryStream(body), CompressionMode.Decompress);
-            using var output = new MemoryStream();
+            // Sized for typical JSON compression up front, returned without a final copy.
+            using var output = new MemoryStream((int)Math.Min(MaxReportBytes, body.Length * 8L));
             var buffer = new byte[81920];
             int n;
             while ((n = gz.Read(buffer)) > 0)
@@ -40,7 +41,7 @@ public static class ReportInput
                 if (output.Length > MaxReportBytes)
                     return (null, $"uncompressed report larger than {MaxReportBytes} bytes");
             }
-            return (output.ToArray(), null);
+            return (output.GetBuffer().AsMemory(0, (int)output.Length), null);
         }
         catch (InvalidDataException ex)
         {
@@ -49,7 +50,7 @@ public static class ReportInput
     }
 
     /// <summary>Report bodies attached to a mail (RFC 8460 §5.3: multipart/report; report-type="tlsrpt").</summary>
-    public static IEnumerable<(byte[]? Json, string? Error)> FromMail(Stream message)
+    public static IEnumerable<(ReadOnlyMemory<byte>? Json, string? Error)> FromMail(Stream message)
     {
         var mail = MimeMessage.Load(message);
         foreach (var part in mail.BodyParts.OfType<MimePart>())

@@ -24,10 +24,10 @@ public sealed class ReportReceiver(IReportStore store, TimeProvider time, Observ
         var (json, error) = ReportInput.Decode(body);
         if (json is null)
             return Count(ReceiveOutcome.Invalid, error!, null);
-        return Receive(json, ReportInput.IsGzip(body) ? body : null);
+        return Receive(json.Value, ReportInput.IsGzip(body) ? body : null);
     }
 
-    private (ReceiveOutcome, string) Receive(byte[] json, byte[]? gzip)
+    private (ReceiveOutcome, string) Receive(ReadOnlyMemory<byte> json, byte[]? gzip)
     {
         var (report, error) = TlsRptParser.Parse(json);
         if (report is null)
@@ -37,7 +37,7 @@ public sealed class ReportReceiver(IReportStore store, TimeProvider time, Observ
         StoreResult result;
         try
         {
-            result = store.Add(report, gzip ?? ReportInput.Gzip(json), time.GetUtcNow());
+            result = store.Add(report, gzip ?? ReportInput.Gzip(json.Span), time.GetUtcNow());
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException or TimeoutException or UnauthorizedAccessException)
         {
@@ -131,7 +131,7 @@ public sealed class ReportReceiver(IReportStore store, TimeProvider time, Observ
                 yield return (file, ReceiveOutcome.Invalid, error!);
                 continue;
             }
-            var (o, d) = Receive(json, null);
+            var (o, d) = Receive(json.Value, null);
             yield return (file, o, d);
         }
         if (found == 0)
