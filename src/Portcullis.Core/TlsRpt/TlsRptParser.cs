@@ -29,12 +29,15 @@ public static class TlsRptParser
     /// before the document is built, so a report of a million tiny values costs no DOM of that size.</summary>
     public const int MaxJsonTokens = 300_000;
 
-    public static (TlsRptReport? Report, string? Error) Parse(ReadOnlyMemory<byte> json) =>
+    /// <param name="policyStrings">False: leave PolicyStrings and MxHosts empty. Storing needs neither (the raw
+    /// report is kept), and they are most of a large report's text: not turning them into strings keeps a flood of
+    /// large reports off the managed heap.</param>
+    public static (TlsRptReport? Report, string? Error) Parse(ReadOnlyMemory<byte> json, bool policyStrings = true) =>
         JsonInput.CountTokens(json.Span, MaxJsonTokens) > MaxJsonTokens
             ? (null, $"more than {MaxJsonTokens} JSON values in one report")
-            : JsonInput.Parse(json, 16, Report);
+            : JsonInput.Parse(json, 16, root => Report(root, policyStrings));
 
-    private static (TlsRptReport?, string?) Report(JsonElement root)
+    private static (TlsRptReport?, string?) Report(JsonElement root, bool policyStrings)
     {
         if (root.ValueKind != JsonValueKind.Object)
             return (null, "the report is not a JSON object");
@@ -87,7 +90,8 @@ public static class TlsRptParser
                         count, Str(f, "failure-reason-code")));
                 }
             }
-            list.Add(new TlsRptPolicy(type, domain.TrimEnd('.').ToLowerInvariant(), Strings(pol, "policy-string"), Strings(pol, "mx-host"),
+            list.Add(new TlsRptPolicy(type, domain.TrimEnd('.').ToLowerInvariant(),
+                policyStrings ? Strings(pol, "policy-string") : [], policyStrings ? Strings(pol, "mx-host") : [],
                 ok, failed, failures));
         }
         return (new TlsRptReport(org, start, end, Str(root, "contact-info"), id, list), null);

@@ -157,7 +157,8 @@ public static class Daemon
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
         services.AddSingleton<TlsRpt.IReportStore>(_ => new TlsRpt.OpeningReportStore(settings.OpenReportStore));
-        services.AddSingleton(new TlsRpt.ReportIntake(settings.Config.Tlsrpt.ReceiveWorkers, settings.Config.Tlsrpt.ReceiveQueue));
+        services.AddSingleton(new TlsRpt.ReportIntake(settings.Config.Tlsrpt.ReceiveWorkers, settings.Config.Tlsrpt.ReceiveQueue,
+            settings.Config.Tlsrpt.ReceiveMaxBytes));
         services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<TlsRpt.IReportStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.TlsRpt"),

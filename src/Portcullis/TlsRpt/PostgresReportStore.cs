@@ -48,6 +48,16 @@ public sealed class PostgresReportStore : SqlReportStore
         Exec(db, null, $"ALTER TABLE {legacy} RENAME TO {legacy}_moved");
     }
 
+    protected override void InsertReceived(DbConnection db, DbTransaction tx, Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw,
+        DateTimeOffset received)
+    {
+        using var cmd = Command(db, tx, $"INSERT INTO {T("received")} VALUES (@id, @org, @s, @e, @r, @raw)", ("id", report.ReportId),
+            ("org", report.OrganizationName), ("s", report.Start.ToUnixTimeSeconds()), ("e", report.End.ToUnixTimeSeconds()),
+            ("r", received.ToUnixTimeSeconds()));
+        cmd.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>>("raw", NpgsqlTypes.NpgsqlDbType.Bytea) { TypedValue = raw });
+        cmd.ExecuteNonQuery();
+    }
+
     protected override string Saturated(string a, string b, string cap) => $"LEAST({a}::numeric + {b}, {cap})::bigint";
     protected override string Sum(string column) => $"SUM({column})"; // numeric: no overflow
     protected override string BlobType => "BYTEA";

@@ -24,13 +24,19 @@ public static class ReportInput
     }
 
     /// <returns>The JSON bytes, or null with a reason.</returns>
-    public static (ReadOnlyMemory<byte>? Json, string? Error) Decode(byte[] body)
+    /// <param name="scratch">A reused buffer of MaxReportBytes + 1 to unpack into (the JSON is then only valid until its next use).</param>
+    public static (ReadOnlyMemory<byte>? Json, string? Error) Decode(ReadOnlyMemory<byte> body, byte[]? scratch = null)
     {
-        if (!IsGzip(body))
+        if (!IsGzip(body.Span))
             return (body, null);
         try
         {
-            using var gz = new GZipStream(new MemoryStream(body), CompressionMode.Decompress);
+            using var gz = new GZipStream(AsStream(body), CompressionMode.Decompress);
+            if (scratch is not null)
+            {
+                int length = gz.ReadAtLeast(scratch, scratch.Length, throwOnEndOfStream: false);
+                return length > MaxReportBytes ? (null, $"uncompressed report larger than {MaxReportBytes} bytes") : (scratch.AsMemory(0, length), null);
+            }
             // Sized for typical JSON compression up front, returned without a final copy.
             using var output = new MemoryStream((int)Math.Min(MaxReportBytes, body.Length * 8L));
             var buffer = new byte[81920];
@@ -48,6 +54,10 @@ public static class ReportInput
             return (null, "bad gzip data: " + ex.Message);
         }
     }
+
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var a) ? new MemoryStream(a.Array!, a.Offset, a.Count, false)
+            : new MemoryStream(bytes.ToArray());
 
     /// <summary>Report bodies attached to a mail (RFC 8460 §5.3: multipart/report; report-type="tlsrpt").</summary>
     public static IEnumerable<(ReadOnlyMemory<byte>? Json, string? Error)> FromMail(Stream message)

@@ -19,17 +19,18 @@ public sealed class ReportReceiver(IReportStore store, TimeProvider time, Observ
     private int _storeDown, _overQuota;
     private long _retryTicks;
 
-    public (ReceiveOutcome Outcome, string Detail) Receive(byte[] body)
+    /// <param name="scratch">See <see cref="ReportInput.Decode"/>.</param>
+    public (ReceiveOutcome Outcome, string Detail) Receive(ReadOnlyMemory<byte> body, byte[]? scratch = null)
     {
-        var (json, error) = ReportInput.Decode(body);
+        var (json, error) = ReportInput.Decode(body, scratch);
         if (json is null)
             return Count(ReceiveOutcome.Invalid, error!, null);
-        return Receive(json.Value, ReportInput.IsGzip(body) ? body : null);
+        return Receive(json.Value, ReportInput.IsGzip(body.Span) ? body : null);
     }
 
-    private (ReceiveOutcome, string) Receive(ReadOnlyMemory<byte> json, byte[]? gzip)
+    private (ReceiveOutcome, string) Receive(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte>? gzip)
     {
-        var (report, error) = TlsRptParser.Parse(json);
+        var (report, error) = TlsRptParser.Parse(json, policyStrings: false);
         if (report is null)
             return Count(ReceiveOutcome.Invalid, error!, null);
         if (time.GetUtcNow().UtcTicks < Interlocked.Read(ref _retryTicks))

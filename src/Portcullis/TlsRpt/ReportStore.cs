@@ -75,6 +75,18 @@ public sealed class ReportStore : SqlReportStore
         Exec(old, null, "ALTER TABLE tlsrpt_reports RENAME TO tlsrpt_reports_moved");
     }
 
+    // A zeroblob of the right size, then the bytes written into it in place.
+    protected override void InsertReceived(DbConnection db, DbTransaction tx, Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw,
+        DateTimeOffset received)
+    {
+        Exec(db, tx, $"INSERT INTO {T("received")} VALUES (@id, @org, @s, @e, @r, zeroblob(@n))", ("id", report.ReportId),
+            ("org", report.OrganizationName), ("s", report.Start.ToUnixTimeSeconds()), ("e", report.End.ToUnixTimeSeconds()),
+            ("r", received.ToUnixTimeSeconds()), ("n", (long)raw.Length));
+        long rowid = Convert.ToInt64(Scalar(db, tx, "SELECT last_insert_rowid()"), System.Globalization.CultureInfo.InvariantCulture);
+        using var blob = new SqliteBlob((SqliteConnection)db, T("received"), "raw", rowid);
+        blob.Write(raw.Span);
+    }
+
     protected override string Saturated(string a, string b, string cap) => $"MIN({a} + {b}, {cap})"; // SQLite overflows into REAL
     protected override string Sum(string column) => $"total({column})"; // sum() raises on overflow, total() does not
     protected override string BlobType => "BLOB";
@@ -106,7 +118,7 @@ public sealed class OpeningReportStore(Func<IReportStore> open) : IReportStore
             return _store ??= open();
     }
 
-    public StoreResult Add(Core.TlsRpt.TlsRptReport report, byte[] raw, DateTimeOffset received) => Store().Add(report, raw, received);
+    public StoreResult Add(Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw, DateTimeOffset received) => Store().Add(report, raw, received);
 
     public Core.TlsRpt.SummaryPage Summary(DateOnly since, string? domain, int maxRows) => Store().Summary(since, domain, maxRows);
 

@@ -11,7 +11,7 @@ public enum StoreResult { Stored, Duplicate, OverQuota }
 public interface IReportStore : IDisposable
 {
     /// <param name="raw">The report as gzip (the sender's own when it sent gzip): kept compressed.</param>
-    StoreResult Add(TlsRptReport report, byte[] raw, DateTimeOffset received);
+    StoreResult Add(TlsRptReport report, ReadOnlyMemory<byte> raw, DateTimeOffset received);
 
     /// <summary>Summary rows from <paramref name="since"/> on, at most <paramref name="maxRows"/>.</summary>
     SummaryPage Summary(DateOnly since, string? domain, int maxRows);
@@ -68,18 +68,23 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
             """);
     }
 
-    public StoreResult Add(TlsRptReport report, byte[] raw, DateTimeOffset received) => Use(db => Add(db, report, raw, received, quotaBytes));
+    public StoreResult Add(TlsRptReport report, ReadOnlyMemory<byte> raw, DateTimeOffset received) => Use(db => Add(db, report, raw, received, quotaBytes));
 
-    protected StoreResult Add(DbConnection db, TlsRptReport report, byte[] raw, DateTimeOffset received, long quota)
+    /// <summary>Inserts the <c>received</c> row. Stores override it to write <paramref name="raw"/> without copying it
+    /// into a new array: a report above 85 KB would be a large object, and a flood of them blocking full GCs.</summary>
+    protected virtual void InsertReceived(DbConnection db, DbTransaction tx, TlsRptReport report, ReadOnlyMemory<byte> raw, DateTimeOffset received) =>
+        Exec(db, tx, $"INSERT INTO {T("received")} VALUES (@id, @org, @s, @e, @r, @raw)", ("id", report.ReportId),
+            ("org", report.OrganizationName), ("s", report.Start.ToUnixTimeSeconds()), ("e", report.End.ToUnixTimeSeconds()),
+            ("r", received.ToUnixTimeSeconds()), ("raw", raw.ToArray()));
+
+    protected StoreResult Add(DbConnection db, TlsRptReport report, ReadOnlyMemory<byte> raw, DateTimeOffset received, long quota)
     {
         using var tx = db.BeginTransaction();
         if (Scalar(db, tx, $"SELECT 1 FROM {T("received")} WHERE report_id = @id", ("id", report.ReportId)) is not null)
             return StoreResult.Duplicate;
         if (UsedBytes(db, tx) + raw.Length > quota)
             return StoreResult.OverQuota;
-        Exec(db, tx, $"INSERT INTO {T("received")} VALUES (@id, @org, @s, @e, @r, @raw)", ("id", report.ReportId),
-            ("org", report.OrganizationName), ("s", report.Start.ToUnixTimeSeconds()), ("e", report.End.ToUnixTimeSeconds()),
-            ("r", received.ToUnixTimeSeconds()), ("raw", raw));
+        InsertReceived(db, tx, report, raw, received);
         var agg = TlsRptAggregate.From(report);
         string day = agg.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         Exec(db, tx, $"""
@@ -226,7 +231,7 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
         foreach (var (json, receivedUtc) in rows)
         {
             byte[] bytes = System.Text.Encoding.UTF8.GetBytes(json);
-            if (TlsRptParser.Parse(bytes).Report is { } report
+            if (TlsRptParser.Parse(bytes, policyStrings: false).Report is { } report
                 && Add(db, report, ReportInput.Gzip(bytes), DateTimeOffset.FromUnixTimeSeconds(receivedUtc), long.MaxValue) == StoreResult.Stored)
                 n++;
         }
