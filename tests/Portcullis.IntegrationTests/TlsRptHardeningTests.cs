@@ -203,6 +203,78 @@ public sealed class TlsRptHardeningTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.True(file.Exists && file.Length < 2 * 1024 * 1024, $"{file.Length} bytes");
     }
 
+    [Fact]
+    public async Task A_full_disk_fails_reports_cleanly_once_logged_and_they_recover_without_a_restart()
+    {
+        // A real full filesystem: a 4 MB tmpfs for the data directory (reports database and the collector's).
+        string data = Path.Combine(_dir, "data");
+        Directory.CreateDirectory(data);
+        await RunAsync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", data]);
+        try
+        {
+            var (daemon, reports, _, _) = await StartAsync($"  collect_socket: {Path.Combine(_dir, "collect.sock")}\n", dataDir: data);
+            await using var _d = daemon;
+            string url = $"http://127.0.0.1:{reports}/tlsrpt";
+            using (var r = await PostAsync(_http, url, Gzip(Report("before", 5, 20)), _ct))
+                Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+            string filler = Path.Combine(data, "filler");
+            await FillAsync(filler);
+
+            for (int i = 0; i < 3; i++)
+            {
+                using var r = await PostAsync(_http, url, Gzip(Report($"full{i}", 50, 100)), _ct);
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+                Assert.NotNull(r.Headers.RetryAfter);
+                Assert.Equal("report store unavailable; retry later\n", await r.Content.ReadAsStringAsync(_ct));
+            }
+            Assert.True(await daemon.WaitForOutputAsync("TLS-RPT report store unavailable"), daemon.Output);
+            Assert.Single(daemon.Output.Split('\n'), l => l.Contains("TLS-RPT report store unavailable", StringComparison.Ordinal));
+
+            File.Delete(filler);
+            var recovery = System.Diagnostics.Stopwatch.StartNew();
+            HttpStatusCode status;
+            do
+            {
+                await Task.Delay(500, _ct);
+                using var r = await PostAsync(_http, url, Gzip(Report("after", 50, 100)), _ct);
+                status = r.StatusCode;
+            }
+            while (status != HttpStatusCode.Created && recovery.Elapsed < TimeSpan.FromSeconds(40));
+            output.WriteLine($"stored again {recovery.Elapsed.TotalSeconds:F1} s after space returned");
+            Assert.Equal(HttpStatusCode.Created, status);
+            Assert.True(recovery.Elapsed < TimeSpan.FromSeconds(30), $"{recovery.Elapsed}");
+            Assert.True(await daemon.WaitForOutputAsync("TLS-RPT report store is available again"), daemon.Output);
+            Assert.DoesNotContain("   at ", daemon.Output);
+            await daemon.StopAsync(_ct);
+        }
+        finally
+        {
+            await RunAsync("umount", ["-l", data]);
+        }
+    }
+
+    private static async Task FillAsync(string path)
+    {
+        await using var f = new FileStream(path, FileMode.Create);
+        var chunk = new byte[64 * 1024];
+        try
+        {
+            while (true)
+                await f.WriteAsync(chunk);
+        }
+        catch (IOException)
+        {
+            // ENOSPC: the filesystem is full.
+        }
+    }
+
+    private async Task RunAsync(string program, string[] args)
+    {
+        using var p = System.Diagnostics.Process.Start(program, args);
+        await p.WaitForExitAsync(_ct);
+        Assert.Equal(0, p.ExitCode);
+    }
+
     public void Dispose()
     {
         _http.Dispose();
