@@ -7,7 +7,7 @@ namespace Portcullis.Core.TlsRpt;
 internal static class JsonInput
 {
     public static (T? Value, string? Error) Parse<T>(ReadOnlySpan<byte> json, int maxDepth, Func<JsonElement, (T?, string?)> read)
-        where T : class => Parse(json.ToArray(), maxDepth, read);
+        where T : class => Parse(new ReadOnlyMemory<byte>(json.ToArray()), maxDepth, read);
 
     /// <summary>Parses in place: a large report is not copied once more.</summary>
     public static (T? Value, string? Error) Parse<T>(ReadOnlyMemory<byte> json, int maxDepth, Func<JsonElement, (T?, string?)> read)
