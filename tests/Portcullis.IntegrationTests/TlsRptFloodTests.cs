@@ -6,7 +6,15 @@ using Portcullis.IntegrationTests.Harness;
 
 namespace Portcullis.IntegrationTests;
 
+/// <summary>Latency measurements run alone, not beside the rest of this suite (the machine stays shared with others).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialMeasurements
+{
+    public const string Name = "serial measurements";
+}
+
 /// <summary>Issue 11 F2: 200 concurrent report POSTs must not slow the socketmap nor blow up memory or disk.</summary>
+[Collection(SerialMeasurements.Name)]
 public sealed class TlsRptFloodTests(MtaStsWorldFixture world, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<MtaStsWorldFixture>
 {
     private const string Z = MtaStsWorldFixture.Zone;

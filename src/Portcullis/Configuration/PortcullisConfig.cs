@@ -162,7 +162,7 @@ public sealed class TlsRptConfig
     /// <summary>PEM certificate and key for those listeners; empty: plain HTTP (behind a TLS proxy).</summary>
     public string ReceiveCertificate { get; set; } = "";
     public string ReceiveKey { get; set; } = "";
-    /// <summary>SQLite file for received reports and their summaries (store sqlite); empty: DATA_DIR/tlsrpt-reports.db.</summary>
+    /// <summary>SQLite file for received reports and their summaries (store sqlite); empty: tlsrpt-reports.db beside <see cref="Database"/>.</summary>
     public string ReportsDatabase { get; set; } = "";
     /// <summary>Reports decoded, parsed and stored at the same time.</summary>
     public int ReceiveWorkers { get; set; } = 1;

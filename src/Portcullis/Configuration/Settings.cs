@@ -115,8 +115,9 @@ public sealed record Settings(PortcullisConfig Config)
             ReportQuotaBytes)
         : new TlsRpt.ReportStore(ReportsDatabase, ReportQuotaBytes, legacy: TlsRptDatabase);
 
+    /// <summary>Beside the TLS-RPT database unless set: where an administrator put that file is where reports went before.</summary>
     public string ReportsDatabase => Config.Tlsrpt.ReportsDatabase.Length > 0 ? Config.Tlsrpt.ReportsDatabase
-        : Path.Combine(Config.DataDir, "tlsrpt-reports.db");
+        : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(TlsRptDatabase))!, "tlsrpt-reports.db");
 
     public long ReportQuotaBytes => Config.Tlsrpt.ReceiveQuotaMb * 1024L * 1024;
 
