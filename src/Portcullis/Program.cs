@@ -143,12 +143,18 @@ public static class Program
         var summaryConfig = ConfigOption();
         var domain = new Option<string?>("--domain") { Description = "Only this policy domain" };
         var since = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };
+        var limit = new Option<int>("--limit")
+        {
+            Description = "At most this many rows",
+            DefaultValueFactory = _ => TlsRpt.TlsRptCommand.DefaultSummaryLimit,
+        };
         var summary = new Command("summary", "Sessions per policy domain, type and day, with failure types and sending MTA IPs")
         {
-            summaryConfig, domain, since,
+            summaryConfig, domain, since, limit,
         };
         summary.SetAction((parse, _) => WithSettings(parse.GetValue(summaryConfig), _ => { },
-            s => Task.FromResult(TlsRpt.TlsRptCommand.Summary(s, parse.GetValue(domain), parse.GetValue(since), Console.Out))));
+            s => Task.FromResult(TlsRpt.TlsRptCommand.Summary(s, parse.GetValue(domain), parse.GetValue(since), Console.Out,
+                Math.Max(1, parse.GetValue(limit))))));
         var sendConfig = ConfigOption();
         var day = new Option<string?>("--day") { Description = "Also report this day now (YYYY-MM-DD or 'today'), even if it is not over" };
         var sendDns = DnsOption();

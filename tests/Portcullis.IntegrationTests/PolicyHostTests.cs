@@ -103,6 +103,33 @@ public sealed class PolicyHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Refuses_to_start_with_a_missing_certificate_naming_the_file()
+    {
+        string missing = Path.Combine(_dir, "missing.crt");
+        string config = Path.Combine(_dir, "missing.yaml");
+        await File.WriteAllTextAsync(config, $"""
+            publish:
+              listen: ["{_ip}:8443"]
+              domains:
+                pub.test:
+                  mode: enforce
+                  mx: [mx1.pub.test]
+                  certificate: {missing}
+                  key: {KeyFile("mta-sts.pub.test")}
+            """, _ct);
+        var run = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["policy-host", "--config", config], _ct);
+        Assert.Equal(66, run.ExitCode); // EX_NOINPUT
+        string line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"portcullis: publish.domains.pub.test: {missing}: no such file", line);
+
+        await File.WriteAllTextAsync(missing, "not a certificate", _ct);
+        run = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["policy-host", "--config", config], _ct);
+        Assert.Equal(65, run.ExitCode); // EX_DATAERR
+        Assert.StartsWith($"portcullis: publish.domains.pub.test: {missing} / ", Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.DoesNotContain("   at ", run.Stderr + run.Stdout);
+    }
+
+    [Fact]
     public async Task Serves_each_domain_its_policy_with_crlf_and_text_plain()
     {
         using var http = Client();

@@ -33,9 +33,11 @@ public sealed class TlsRptReceiveTests : IDisposable
     [Fact]
     public async Task Reports_posted_and_mailed_are_stored_once_and_summarised()
     {
-        int port = World.FreePort.Tcp(), metricsPort = World.FreePort.Tcp();
+        int port = World.FreePort.Tcp(), metricsPort = World.FreePort.Tcp(), consolePort = World.FreePort.Tcp();
         string db = Path.Combine(_dir, "tlsrpt.db");
-        string yaml = $"tlsrpt:\n  database: {db}\n  receive_listen: [\"127.0.0.1:{port}\"]\nmetrics:\n  listen: [\"127.0.0.1:{metricsPort}\"]\n";
+        // example.com is the operator's own (published) domain: it alone gets a metric label of its own.
+        string yaml = $"tlsrpt:\n  database: {db}\n  receive_listen: [\"127.0.0.1:{port}\"]\nmetrics:\n  listen: [\"127.0.0.1:{metricsPort}\"]\n"
+            + $"console:\n  listen: [\"127.0.0.1:{consolePort}\"]\npublish:\n  domains:\n    example.com:\n      mode: testing\n      mx: [mx.example.com]\n";
         await using var daemon = await DaemonProcess.StartAsync(NoResolver, new Dictionary<string, string>(), Path.Combine(_dir, "cache.db"), yaml, _ct);
         string config = Path.Combine(_dir, $"portcullis-{daemon.Port}.yaml");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
@@ -96,7 +98,8 @@ public sealed class TlsRptReceiveTests : IDisposable
         Assert.Contains("portcullis_tlsrpt_reports_total{outcome=\"invalid\"} 2", metrics);
         Assert.Contains("portcullis_tlsrpt_sessions_total{policy_domain=\"example.com\",result=\"success\"} 95", metrics);
         Assert.Contains("portcullis_tlsrpt_failure_sessions_total{policy_domain=\"example.com\",result_type=\"certificate-expired\"} 10", metrics);
-        string page = await http.GetStringAsync("/", _ct);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/", _ct)).StatusCode); // the page is not on the public listener
+        string page = await http.GetStringAsync($"http://127.0.0.1:{consolePort}/", _ct);
         Assert.Contains("<svg", page);
         Assert.Contains("<td class=\"l\">example.org</td>", page);
         Assert.Contains("certificate-expired 10 (192.0.2.7)", page);

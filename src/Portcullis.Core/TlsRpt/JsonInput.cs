@@ -7,11 +7,15 @@ namespace Portcullis.Core.TlsRpt;
 internal static class JsonInput
 {
     public static (T? Value, string? Error) Parse<T>(ReadOnlySpan<byte> json, int maxDepth, Func<JsonElement, (T?, string?)> read)
+        where T : class => Parse(new ReadOnlyMemory<byte>(json.ToArray()), maxDepth, read);
+
+    /// <summary>Parses in place: a large report is not copied once more.</summary>
+    public static (T? Value, string? Error) Parse<T>(ReadOnlyMemory<byte> json, int maxDepth, Func<JsonElement, (T?, string?)> read)
         where T : class
     {
         try
         {
-            using var doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = maxDepth });
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = maxDepth });
             return read(doc.RootElement);
         }
         catch (JsonException ex)
@@ -27,6 +31,23 @@ internal static class JsonInput
         {
             return (null, ex.Message);
         }
+    }
+
+    /// <summary>Tokens in <paramref name="json"/>, counting stops after <paramref name="max"/>; malformed JSON counts what precedes
+    /// the error (the parser then reports it).</summary>
+    public static int CountTokens(ReadOnlySpan<byte> json, int max)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+        int n = 0;
+        try
+        {
+            while (n <= max && reader.Read())
+                n++;
+        }
+        catch (JsonException)
+        {
+        }
+        return n;
     }
 
     /// <summary>A non-empty string property, else null.</summary>

@@ -168,6 +168,17 @@ public static class ConfigLoader
                     Err($"tlsrpt.receive_listen: '{l}' must be HOST:PORT");
             });
         }
+        foreach (string l in c.Console.Listen)
+        {
+            if (ParseListen(l).Tcp is null)
+                throw new ConfigException($"console.listen: '{l}' must be HOST:PORT");
+        }
+        Positive("tlsrpt.receive_workers", c.Tlsrpt.ReceiveWorkers);
+        if (c.Tlsrpt.ReceiveQueue < 0)
+            throw new ConfigException("tlsrpt.receive_queue: must not be negative");
+        if (c.Tlsrpt.ReceiveMaxBytes is < 1024 or > TlsRpt.ReportInput.MaxReportBytes)
+            throw new ConfigException($"tlsrpt.receive_max_bytes: between 1024 and {TlsRpt.ReportInput.MaxReportBytes}");
+        Positive("tlsrpt.receive_quota_mb", c.Tlsrpt.ReceiveQuotaMb);
         if ((c.Tlsrpt.ReceiveCertificate.Length == 0) != (c.Tlsrpt.ReceiveKey.Length == 0))
             Err("tlsrpt.receive_certificate and tlsrpt.receive_key go together");
         if (c.Tlsrpt.CollectSocket.Length > 0 && !Path.IsPathRooted(c.Tlsrpt.CollectSocket))

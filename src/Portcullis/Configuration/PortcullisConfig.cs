@@ -19,6 +19,7 @@ public sealed class PortcullisConfig
     public MtaStsConfig MtaSts { get; set; } = new();
     public TlsRptConfig Tlsrpt { get; set; } = new();
     public MetricsConfig Metrics { get; set; } = new();
+    public ConsoleConfig Console { get; set; } = new();
     public RefreshConfig Refresh { get; set; } = new();
     public LimitsConfig Limits { get; set; } = new();
     /// <summary>Per-domain static answers, given without lookups (key: domain).</summary>
@@ -99,6 +100,13 @@ public sealed class MetricsConfig
     public List<string> Listen { get; set; } = [];
 }
 
+public sealed class ConsoleConfig
+{
+    /// <summary>HTTP listeners (HOST:PORT) for the operator's pages (the TLS-RPT summary at <c>/</c>); empty: off.
+    /// No authentication: keep it on loopback or behind your own access control.</summary>
+    public List<string> Listen { get; set; } = [];
+}
+
 public sealed class DnsConfig
 {
     /// <summary><c>HOST[:PORT]</c> of a local validating resolver; empty: first nameserver in /etc/resolv.conf.</summary>
@@ -161,6 +169,16 @@ public sealed class TlsRptConfig
     /// <summary>PEM certificate and key for those listeners; empty: plain HTTP (behind a TLS proxy).</summary>
     public string ReceiveCertificate { get; set; } = "";
     public string ReceiveKey { get; set; } = "";
+    /// <summary>SQLite file for received reports and their summaries (store sqlite); empty: tlsrpt-reports.db beside <see cref="Database"/>.</summary>
+    public string ReportsDatabase { get; set; } = "";
+    /// <summary>Reports decoded, parsed and stored at the same time.</summary>
+    public int ReceiveWorkers { get; set; } = 1;
+    /// <summary>Reports that may wait for a worker; beyond workers + queue a POST gets 503 with Retry-After.</summary>
+    public int ReceiveQueue { get; set; } = 16;
+    /// <summary>Largest POST body accepted (gzip or JSON); after gunzip at most 10 MiB.</summary>
+    public int ReceiveMaxBytes { get; set; } = 2 * 1024 * 1024;
+    /// <summary>Megabytes the received reports (kept gzip) and summaries may occupy; beyond it a POST gets 507.</summary>
+    public int ReceiveQuotaMb { get; set; } = 512;
     /// <summary>UNIX datagram socket that Postfix's <c>smtp_tlsrpt_socket_name</c> points at (libtlsrpt
     /// datagrams, one per TLS session); empty: off. Mode from <c>socket_permissions</c>.</summary>
     public string CollectSocket { get; set; } = "";

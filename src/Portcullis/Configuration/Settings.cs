@@ -143,8 +143,15 @@ public sealed record Settings(PortcullisConfig Config)
 
     /// <summary>Where received TLS-RPT reports are kept: SQLite (default) or PostgreSQL.</summary>
     public TlsRpt.IReportStore OpenReportStore() => Config.Tlsrpt.Store == "postgres"
-        ? new TlsRpt.PostgresReportStore(Config.Tlsrpt.Postgres.Length > 0 ? Config.Tlsrpt.Postgres : Config.Cache.Postgres, Config.Cache.KeyPrefix)
-        : new TlsRpt.ReportStore(TlsRptDatabase);
+        ? new TlsRpt.PostgresReportStore(Config.Tlsrpt.Postgres.Length > 0 ? Config.Tlsrpt.Postgres : Config.Cache.Postgres, Config.Cache.KeyPrefix,
+            ReportQuotaBytes)
+        : new TlsRpt.ReportStore(ReportsDatabase, ReportQuotaBytes, legacy: TlsRptDatabase);
+
+    /// <summary>Beside the TLS-RPT database unless set: where an administrator put that file is where reports went before.</summary>
+    public string ReportsDatabase => Config.Tlsrpt.ReportsDatabase.Length > 0 ? Config.Tlsrpt.ReportsDatabase
+        : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(TlsRptDatabase))!, "tlsrpt-reports.db");
+
+    public long ReportQuotaBytes => Config.Tlsrpt.ReceiveQuotaMb * 1024L * 1024;
 
     /// <summary>Who our outgoing TLS-RPT reports say they are from.</summary>
     public Core.TlsRpt.Sending.ReporterIdentity Reporter => new(Config.Tlsrpt.Send.OrganizationName, Config.Tlsrpt.Send.ContactInfo,

@@ -13,6 +13,31 @@ public sealed class CertificateFiles(ILogger<CertificateFiles> log)
     private sealed record Loaded(X509Certificate2 Certificate, DateTime CertTime, DateTime KeyTime);
     private readonly ConcurrentDictionary<string, Loaded> _cache = new(StringComparer.Ordinal);
 
+    public const int ExitNoInput = 66, ExitDataError = 65, ExitIoError = 74; // sysexits.h
+
+    /// <summary>Why a certificate and key pair cannot be used, with a sysexits code; null when it loads.</summary>
+    public static (string Message, int ExitCode)? Check(string certFile, string keyFile)
+    {
+        foreach (string file in new[] { certFile, keyFile })
+        {
+            if (!File.Exists(file))
+                return ($"{file}: no such file", ExitNoInput);
+        }
+        try
+        {
+            using var cert = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ($"cannot read {certFile} / {keyFile}: {ex.Message}", ExitIoError);
+        }
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            return ($"{certFile} / {keyFile}: not a PEM certificate and matching key: {ex.Message}", ExitDataError);
+        }
+    }
+
     public X509Certificate2? Get(string host, string certFile, string keyFile)
     {
         DateTime certTime, keyTime;

@@ -34,6 +34,12 @@ public static class PolicyHostServer
                 await Console.Error.WriteLineAsync($"portcullis: publish.domains.{domain}: certificate and key are required for policy-host");
                 return 78;
             }
+            // Refuse to start rather than fail every handshake later (renewals are re-read while running).
+            if (CertificateFiles.Check(cfg.Certificate, cfg.Key) is { } problem)
+            {
+                await Console.Error.WriteLineAsync($"portcullis: publish.domains.{domain}: {problem.Message}");
+                return problem.ExitCode;
+            }
         }
         Server.ListenFailure.Probe([.. settings.Config.Publish.Listen.Select(l => ConfigLoader.ParseListen(l).Tcp!)]);
         var builder = WebApplication.CreateSlimBuilder();

@@ -80,11 +80,14 @@ public static class Daemon
                 unixSockets.Add(settings.ControlSocket!);
             }
             foreach (string listen in config.Metrics.Listen)
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!);
+                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => HttpRouting.Tag(lo, HttpRole.Metrics));
+            foreach (string listen in config.Console.Listen)
+                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => HttpRouting.Tag(lo, HttpRole.Console));
             foreach (string listen in config.Tlsrpt.ReceiveListen)
             {
                 k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo =>
                 {
+                    HttpRouting.Tag(lo, HttpRole.Reports);
                     if (config.Tlsrpt.ReceiveCertificate.Length > 0)
                         lo.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.Tlsrpt.ReceiveCertificate, config.Tlsrpt.ReceiveKey));
                 });
@@ -92,23 +95,8 @@ public static class Daemon
         });
 
         await using var app = builder.Build();
-        // Each HTTP listener serves only its own purpose: metrics ports /metrics, report ports POSTs.
-        string[] Ports(IEnumerable<string> listens) => [.. listens.Select(l => "*:" + ConfigLoader.ParseListen(l).Tcp!.Port)];
-        if (config.Metrics.Listen.Count > 0)
-        {
-            app.MapGet("/metrics", (PrometheusExporter exporter) =>
-                Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8")).RequireHost(Ports(config.Metrics.Listen));
-        }
-        if (config.Tlsrpt.ReceiveListen.Count > 0)
-        {
-            app.MapPost("/{**path}", TlsRpt.ReportEndpoint.HandleAsync).RequireHost(Ports(config.Tlsrpt.ReceiveListen));
-            app.MapGet("/", (TlsRpt.IReportStore store, TimeProvider time) =>
-            {
-                var since = time.GetUtcNow().AddDays(-30);
-                return Results.Content(TlsRpt.ReportPage.Render(Core.TlsRpt.TlsRptSummary.Build(store.Since(since), null), since),
-                    "text/html; charset=utf-8");
-            }).RequireHost(Ports(config.Tlsrpt.ReceiveListen));
-        }
+        // Each HTTP listener serves only its own purpose: metrics /metrics, report listeners POSTs, the console its page.
+        app.Run(HttpRouting.DispatchAsync);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
         // Create the exporter before the first measurement, then expose the gauges.
         _ = app.Services.GetRequiredService<PrometheusExporter>();
@@ -117,7 +105,7 @@ public static class Daemon
         app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => resolver.CachedDomains, () => health.Validates ? 1 : 0);
         // Open the TLS-RPT database now: a path that cannot hold it fails the start with one line, not every request later.
         if (config.Tlsrpt.ReceiveListen.Count > 0 && config.Tlsrpt.Store == "sqlite")
-            _ = app.Services.GetRequiredService<TlsRpt.IReportStore>();
+            Configuration.DataFiles.PrepareDatabase(settings.ReportsDatabase, "tlsrpt.reports_database");
         if (config.Tlsrpt.CollectSocket.Length > 0 || config.Tlsrpt.Send.Enabled)
             _ = app.Services.GetRequiredService<TlsRpt.Sending.SessionStore>();
         // Verdicts computed before the self-test would be capped at "dane" and cached: test first.
@@ -193,9 +181,13 @@ public static class Daemon
         services.AddSingleton<PolicyResolver>();
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
-        services.AddSingleton(_ => settings.OpenReportStore());
+        services.AddSingleton<TlsRpt.IReportStore>(_ => new TlsRpt.OpeningReportStore(settings.OpenReportStore));
+        services.AddSingleton(new TlsRpt.ReportIntake(settings.Config.Tlsrpt.ReceiveWorkers, settings.Config.Tlsrpt.ReceiveQueue,
+            settings.Config.Tlsrpt.ReceiveMaxBytes));
         services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<TlsRpt.IReportStore>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.TlsRpt"),
+            settings.PublishedDomains.Keys.ToHashSet(StringComparer.Ordinal), settings.ReportQuotaBytes));
         services.AddSingleton(_ => new TlsRpt.Sending.SessionStore(settings.TlsRptDatabase));
         if (settings.Config.Tlsrpt.CollectSocket.Length > 0)
         {

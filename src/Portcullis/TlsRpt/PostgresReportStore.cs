@@ -1,59 +1,70 @@
+using System.Data.Common;
 using Npgsql;
-using Portcullis.Core.TlsRpt;
 
 namespace Portcullis.TlsRpt;
 
 /// <summary>
 /// Received TLS-RPT reports in PostgreSQL (<c>tlsrpt.store: postgres</c>), so several receiving
-/// servers behind one rua=https:// name, or a mailbox importer elsewhere, share one view. Table
-/// <c>PREFIX_tlsrpt_reports</c>, created on first use; a repeated report-id is not stored again.
+/// servers behind one rua=https:// name, or a mailbox importer elsewhere, share one view. Tables
+/// <c>PREFIX_tlsrpt_received</c> and the summary tables beside it, created on first use; a repeated
+/// report-id is not stored again. The quota counts the size of these tables.
 /// </summary>
-public sealed class PostgresReportStore : IReportStore
+public sealed class PostgresReportStore : SqlReportStore
 {
+    private static readonly string[] Tables = ["received", "days", "daily", "daily_failures", "daily_reporters"];
     private readonly NpgsqlDataSource _db;
-    private readonly string _table;
+    private readonly string _prefix;
+    private readonly Lock _lock = new();
 
-    public PostgresReportStore(string connectionString, string prefix)
+    public PostgresReportStore(string connectionString, string prefix, long quotaBytes) : base(prefix + "_tlsrpt_", quotaBytes)
     {
         _db = NpgsqlDataSource.Create(connectionString);
-        _table = prefix + "_tlsrpt_reports";
-        using var cmd = _db.CreateCommand($"""
-            CREATE TABLE IF NOT EXISTS {_table} (
-                report_id TEXT PRIMARY KEY,
-                organization TEXT NOT NULL,
-                start_utc BIGINT NOT NULL,
-                end_utc BIGINT NOT NULL,
-                received_utc BIGINT NOT NULL,
-                json TEXT NOT NULL)
-            """);
+        _prefix = prefix;
+        Use(db =>
+        {
+            CreateTables(db);
+            MoveLegacy(db);
+            return 0;
+        });
+    }
+
+    protected override TResult Use<TResult>(Func<DbConnection, TResult> work)
+    {
+        lock (_lock)
+        {
+            using var db = _db.OpenConnection();
+            return work(db);
+        }
+    }
+
+    // Reports of the earlier one-table layout (PREFIX_tlsrpt_reports, JSON text) move over once.
+    private void MoveLegacy(DbConnection db)
+    {
+        string legacy = _prefix + "_tlsrpt_reports";
+        if (Scalar(db, null, "SELECT to_regclass(@t)::text", ("t", legacy)) is not string)
+            return;
+        using var reader = _db.OpenConnection();
+        ImportLegacy(db, Stream(reader, $"SELECT json, received_utc FROM {legacy} ORDER BY start_utc", r => (r.GetString(0), r.GetInt64(1))));
+        Exec(db, null, $"ALTER TABLE {legacy} RENAME TO {legacy}_moved");
+    }
+
+    protected override void InsertReceived(DbConnection db, DbTransaction tx, Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw,
+        DateTimeOffset received)
+    {
+        using var cmd = Command(db, tx, $"INSERT INTO {T("received")} VALUES (@id, @org, @s, @e, @r, @raw)", ("id", report.ReportId),
+            ("org", report.OrganizationName), ("s", report.Start.ToUnixTimeSeconds()), ("e", report.End.ToUnixTimeSeconds()),
+            ("r", received.ToUnixTimeSeconds()));
+        cmd.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>>("raw", NpgsqlTypes.NpgsqlDbType.Bytea) { TypedValue = raw });
         cmd.ExecuteNonQuery();
     }
 
-    public bool Add(TlsRptReport report, string json, DateTimeOffset received)
-    {
-        using var cmd = _db.CreateCommand($"INSERT INTO {_table} VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (report_id) DO NOTHING");
-        cmd.Parameters.AddWithValue(report.ReportId);
-        cmd.Parameters.AddWithValue(report.OrganizationName);
-        cmd.Parameters.AddWithValue(report.Start.ToUnixTimeSeconds());
-        cmd.Parameters.AddWithValue(report.End.ToUnixTimeSeconds());
-        cmd.Parameters.AddWithValue(received.ToUnixTimeSeconds());
-        cmd.Parameters.AddWithValue(json);
-        return cmd.ExecuteNonQuery() == 1;
-    }
+    protected override string Saturated(string a, string b, string cap) => $"LEAST({a}::numeric + {b}, {cap})::bigint";
+    protected override string Sum(string column) => $"SUM({column})"; // numeric: no overflow
+    protected override string BlobType => "BYTEA";
 
-    public IReadOnlyList<TlsRptReport> Since(DateTimeOffset since)
-    {
-        using var cmd = _db.CreateCommand($"SELECT json FROM {_table} WHERE end_utc >= $1 ORDER BY start_utc");
-        cmd.Parameters.AddWithValue(since.ToUnixTimeSeconds());
-        using var r = cmd.ExecuteReader();
-        var list = new List<TlsRptReport>();
-        while (r.Read())
-        {
-            if (TlsRptParser.Parse(System.Text.Encoding.UTF8.GetBytes(r.GetString(0))).Report is { } report)
-                list.Add(report);
-        }
-        return list;
-    }
+    protected override long UsedBytes(DbConnection db, DbTransaction tx) =>
+        Convert.ToInt64(Scalar(db, tx, "SELECT " + string.Join(" + ", Tables.Select(t => $"pg_total_relation_size('{T(t)}')"))),
+            System.Globalization.CultureInfo.InvariantCulture);
 
-    public void Dispose() => _db.Dispose();
+    public override void Dispose() => _db.Dispose();
 }

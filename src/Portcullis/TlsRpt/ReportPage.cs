@@ -6,16 +6,19 @@ using Portcullis.Core.TlsRpt;
 namespace Portcullis.TlsRpt;
 
 /// <summary>
-/// A self-contained HTML page (no scripts, no external assets) on the report listeners:
-/// failed versus successful sessions per day as an SVG bar chart, and the summary table.
+/// A self-contained HTML page (no scripts, no external assets) on the console listener
+/// (<c>console.listen</c>): failed versus successful sessions per day as an SVG bar chart, and the
+/// summary table, both from the aggregated rows and bounded (<see cref="MaxRows"/>).
 /// </summary>
 public static class ReportPage
 {
-    public static string Render(IReadOnlyList<SummaryRow> rows, DateTimeOffset since)
+    public const int MaxRows = 200, Days = 30;
+
+    public static string Render(SummaryPage page, DateOnly since)
     {
-        var days = rows.GroupBy(r => r.Day).OrderBy(g => g.Key)
-            .Select(g => (Day: g.Key, Ok: g.Sum(r => r.Successful), Failed: g.Sum(r => r.Failed))).ToList();
-        long max = Math.Max(1, days.Select(d => d.Ok + d.Failed).DefaultIfEmpty(1).Max());
+        var rows = page.Rows;
+        var days = page.Days.Select(d => (d.Day, Ok: d.Successful, d.Failed)).ToList();
+        double max = Math.Max(1, days.Select(d => (double)d.Ok + d.Failed).DefaultIfEmpty(1).Max());
         var sb = new StringBuilder();
         sb.Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>TLS-RPT reports</title>")
           .Append("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}")
@@ -27,7 +30,7 @@ public static class ReportPage
         {
             var d = days[i];
             int x = 10 + i * (barWidth + 6);
-            int hf = (int)(height * d.Failed / max), ho = (int)(height * d.Ok / max);
+            int hf = (int)(height * d.Failed / max), ho = (int)(height * d.Ok / max); // double: no overflow
             sb.Append($"<rect class=\"o\" x=\"{x}\" y=\"{height - ho - hf}\" width=\"{barWidth}\" height=\"{ho}\"><title>{d.Day:yyyy-MM-dd}: {d.Ok} successful</title></rect>");
             sb.Append($"<rect class=\"f\" x=\"{x}\" y=\"{height - hf}\" width=\"{barWidth}\" height=\"{hf}\"><title>{d.Day:yyyy-MM-dd}: {d.Failed} failed</title></rect>");
             sb.Append($"<text x=\"{x}\" y=\"{height + 20}\" font-size=\"9\">{d.Day:MM-dd}</text>");
@@ -42,7 +45,10 @@ public static class ReportPage
               .Append($"<td>{r.Successful}</td><td>{r.Failed}</td>")
               .Append($"<td class=\"l\">{WebUtility.HtmlEncode(failures)}</td><td class=\"l\">{WebUtility.HtmlEncode(string.Join(", ", r.Reporters))}</td></tr>");
         }
-        sb.Append("</table></body></html>");
+        sb.Append("</table>");
+        if (page.Truncated)
+            sb.Append($"<p>Only the first {rows.Count} rows are shown; use <code>portcullis tlsrpt summary --domain D</code> for the rest.</p>");
+        sb.Append("</body></html>");
         return sb.ToString();
     }
 }

@@ -1,89 +1,133 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using Portcullis.Core.TlsRpt;
 
 namespace Portcullis.TlsRpt;
 
-/// <summary>Received TLS-RPT reports, deduplicated by report-id (senders retry).</summary>
-public interface IReportStore : IDisposable
+/// <summary>
+/// Received TLS-RPT reports in their own SQLite file (the default; <c>tlsrpt.reports_database</c>),
+/// apart from the cache and the collector's session counts, so filling it cannot stop either. After a
+/// failure (a full disk) the connection is closed and the next report opens a fresh one.
+/// </summary>
+public sealed class ReportStore : SqlReportStore
 {
-    /// <returns>False when a report with this id was already stored.</returns>
-    bool Add(TlsRptReport report, string json, DateTimeOffset received);
-
-    /// <summary>Reports whose date range ends at or after <paramref name="since"/>, oldest first.</summary>
-    IReadOnlyList<TlsRptReport> Since(DateTimeOffset since);
-}
-
-/// <summary>Received TLS-RPT reports in SQLite (the default).</summary>
-public sealed class ReportStore : IReportStore
-{
-    private readonly SqliteConnection _db;
+    private readonly string _path;
     private readonly Lock _lock = new();
+    private SqliteConnection? _db;
 
-    public ReportStore(string path)
+    /// <param name="legacy">The TLS-RPT database of earlier versions, whose <c>tlsrpt_reports</c> table is moved here once.</param>
+    public ReportStore(string path, long quotaBytes, string? legacy = null) : base("tlsrpt_", quotaBytes)
     {
-        Configuration.DataFiles.PrepareDatabase(path, "tlsrpt.database");
-        _db = new SqliteConnection($"Data Source={path};Pooling=False");
+        _path = path;
+        // Created owner-only (it lists the domains that report to you), with a one-line error for a path that cannot
+        // hold it. Only when missing: after a full disk the file exists and a retry must not trip over the probe.
+        if (!File.Exists(path))
+            Configuration.DataFiles.PrepareDatabase(path, "tlsrpt.reports_database");
+        Use(db =>
+        {
+            CreateTables(db);
+            if (legacy is not null && File.Exists(legacy) && Path.GetFullPath(legacy) != Path.GetFullPath(path))
+                MoveLegacy(db, legacy);
+            return 0;
+        });
+    }
+
+    protected override TResult Use<TResult>(Func<DbConnection, TResult> work)
+    {
+        lock (_lock)
+        {
+            try
+            {
+                _db ??= Open(_path);
+                return work(_db);
+            }
+            catch (SqliteException)
+            {
+                // SQLite may leave the connection unusable (e.g. after SQLITE_FULL): start afresh next time.
+                _db?.Dispose();
+                _db = null;
+                throw;
+            }
+        }
+    }
+
+    private static SqliteConnection Open(string path)
+    {
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = CommandTimeoutSeconds }.ToString());
         try
         {
-            _db.Open();
-            CreateSchema();
+            db.Open();
+            Exec(db, null, $"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={CommandTimeoutSeconds * 1000}; PRAGMA cache_size=-2048;");
+            return db;
         }
-        catch (SqliteException ex)
+        catch
         {
-            _db.Dispose();
-            throw Configuration.DataFiles.OpenFailed("tlsrpt.database", path, ex);
+            db.Dispose();
+            throw;
         }
     }
 
-    private void CreateSchema()
+    private void MoveLegacy(DbConnection db, string legacy)
     {
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = """
-            PRAGMA journal_mode=WAL;
-            CREATE TABLE IF NOT EXISTS tlsrpt_reports (
-                report_id TEXT PRIMARY KEY,
-                organization TEXT NOT NULL,
-                start_utc INTEGER NOT NULL,
-                end_utc INTEGER NOT NULL,
-                received_utc INTEGER NOT NULL,
-                json TEXT NOT NULL)
-            """;
-        cmd.ExecuteNonQuery();
+        using var old = new SqliteConnection($"Data Source={legacy};Pooling=False");
+        old.Open();
+        if (Scalar(old, null, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tlsrpt_reports'") is null)
+            return;
+        ImportLegacy(db, Stream(old, "SELECT json, received_utc FROM tlsrpt_reports ORDER BY start_utc",
+            r => (r.GetString(0), r.GetInt64(1))));
+        // Kept under another name, not dropped: DROP TABLE tlsrpt_reports_moved reclaims the space.
+        Exec(old, null, "ALTER TABLE tlsrpt_reports RENAME TO tlsrpt_reports_moved");
     }
 
-    public bool Add(TlsRptReport report, string json, DateTimeOffset received)
+    // A zeroblob of the right size, then the bytes written into it in place.
+    protected override void InsertReceived(DbConnection db, DbTransaction tx, Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw,
+        DateTimeOffset received)
+    {
+        Exec(db, tx, $"INSERT INTO {T("received")} VALUES (@id, @org, @s, @e, @r, zeroblob(@n))", ("id", report.ReportId),
+            ("org", report.OrganizationName), ("s", report.Start.ToUnixTimeSeconds()), ("e", report.End.ToUnixTimeSeconds()),
+            ("r", received.ToUnixTimeSeconds()), ("n", (long)raw.Length));
+        long rowid = Convert.ToInt64(Scalar(db, tx, "SELECT last_insert_rowid()"), System.Globalization.CultureInfo.InvariantCulture);
+        using var blob = new SqliteBlob((SqliteConnection)db, T("received"), "raw", rowid);
+        blob.Write(raw.Span);
+    }
+
+    protected override string Saturated(string a, string b, string cap) => $"MIN({a} + {b}, {cap})"; // SQLite overflows into REAL
+    protected override string Sum(string column) => $"total({column})"; // sum() raises on overflow, total() does not
+    protected override string BlobType => "BLOB";
+
+    protected override long UsedBytes(DbConnection db, DbTransaction tx) =>
+        Convert.ToInt64(Scalar(db, tx, "SELECT (p.page_count - f.freelist_count) * s.page_size FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() s"),
+            System.Globalization.CultureInfo.InvariantCulture);
+
+    public override void Dispose()
     {
         lock (_lock)
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "INSERT OR IGNORE INTO tlsrpt_reports VALUES ($id, $org, $s, $e, $r, $j)";
-            cmd.Parameters.AddWithValue("$id", report.ReportId);
-            cmd.Parameters.AddWithValue("$org", report.OrganizationName);
-            cmd.Parameters.AddWithValue("$s", report.Start.ToUnixTimeSeconds());
-            cmd.Parameters.AddWithValue("$e", report.End.ToUnixTimeSeconds());
-            cmd.Parameters.AddWithValue("$r", received.ToUnixTimeSeconds());
-            cmd.Parameters.AddWithValue("$j", json);
-            return cmd.ExecuteNonQuery() == 1;
+            _db?.Dispose();
+            _db = null;
         }
     }
+}
 
-    public IReadOnlyList<TlsRptReport> Since(DateTimeOffset since)
+/// <summary>Opens the real store on first use and again after opening failed, so a store that cannot
+/// be opened at start (a full disk, a database down) costs 503s, never the daemon.</summary>
+public sealed class OpeningReportStore(Func<IReportStore> open) : IReportStore
+{
+    private readonly Lock _lock = new();
+    private IReportStore? _store;
+
+    private IReportStore Store()
     {
         lock (_lock)
-        {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT json FROM tlsrpt_reports WHERE end_utc >= $s ORDER BY start_utc";
-            cmd.Parameters.AddWithValue("$s", since.ToUnixTimeSeconds());
-            var list = new List<TlsRptReport>();
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                if (TlsRptParser.Parse(System.Text.Encoding.UTF8.GetBytes(r.GetString(0))).Report is { } report)
-                    list.Add(report);
-            }
-            return list;
-        }
+            return _store ??= open();
     }
 
-    public void Dispose() => _db.Dispose();
+    public StoreResult Add(Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw, DateTimeOffset received) => Store().Add(report, raw, received);
+
+    public Core.TlsRpt.SummaryPage Summary(DateOnly since, string? domain, int maxRows) => Store().Summary(since, domain, maxRows);
+
+    public void Dispose()
+    {
+        lock (_lock)
+            _store?.Dispose();
+    }
 }

@@ -49,24 +49,27 @@ public static class TlsRptCommand
         return null;
     }
 
-    public static int Summary(Settings s, string? domain, string? since, TextWriter o)
+    public const int DefaultSummaryLimit = 1000;
+
+    public static int Summary(Settings s, string? domain, string? since, TextWriter o, int limit = DefaultSummaryLimit)
     {
-        DateTimeOffset from;
+        DateOnly from;
         if (since is null)
-            from = DateTimeOffset.UtcNow.AddDays(-30);
+            from = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30));
         else if (ParseDay("--since", since, Console.Error) is { } d)
-            from = new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            from = d;
         else
             return ExitUsage;
         using var store = s.OpenReportStore();
-        var rows = TlsRptSummary.Build(store.Since(from), domain?.TrimEnd('.').ToLowerInvariant());
+        var page = store.Summary(from, domain?.TrimEnd('.').ToLowerInvariant(), limit);
+        var rows = page.Rows;
         o.WriteLine($"{"DAY",-10} {"POLICY DOMAIN",-30} {"TYPE",-15} {"OK",8} {"FAILED",8}  FAILURES (sending MTA IPs)");
         foreach (var r in rows)
         {
             string failures = string.Join("; ", r.Failures.Select(f => $"{f.ResultType} {f.Sessions} ({string.Join(", ", f.SendingIps)})"));
             o.WriteLine($"{r.Day:yyyy-MM-dd} {r.PolicyDomain,-30} {r.PolicyType,-15} {r.Successful,8} {r.Failed,8}  {failures}");
         }
-        o.WriteLine($"{rows.Count} row(s) since {from:yyyy-MM-dd}");
+        o.WriteLine($"{rows.Count} row(s) since {from:yyyy-MM-dd}{(page.Truncated ? $" (more not shown: --limit, --domain or --since)" : "")}");
         return 0;
     }
 

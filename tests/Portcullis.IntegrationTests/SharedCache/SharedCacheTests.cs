@@ -112,7 +112,9 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
         // Receivers on their own loopback addresses, so they cannot collide with the daemons' free ports.
         string net = $"127.12.{Random.Shared.Next(1, 250)}";
         string portA = $"{net}.1:8443", portB = $"{net}.2:8443";
-        string Yaml(string listen) => $"cache:\n  key_prefix: {prefix}\ntlsrpt:\n  store: postgres\n  postgres: \"{_postgres.ConnectionString}\"\n  receive_listen: [\"{listen}\"]\n";
+        string consoleB = $"{net}.2:8444";
+        string Yaml(string listen) => $"cache:\n  key_prefix: {prefix}\ntlsrpt:\n  store: postgres\n  postgres: \"{_postgres.ConnectionString}\"\n  receive_listen: [\"{listen}\"]\n"
+            + (listen == portB ? $"console:\n  listen: [\"{consoleB}\"]\n" : "");
         await using var a = await world.StartDaemonAsync("pg-rpt-a.db", Yaml(portA));
         await using var b = await world.StartDaemonAsync("pg-rpt-b.db", Yaml(portB));
         string day = DateTime.UtcNow.AddDays(-2).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
@@ -132,10 +134,11 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
         }
         Assert.Equal(System.Net.HttpStatusCode.Created, await Post(portA));
         Assert.Equal(System.Net.HttpStatusCode.OK, await Post(portB)); // the other receiver already has it
-        using var store = new Portcullis.TlsRpt.PostgresReportStore(_postgres.ConnectionString, prefix);
-        var stored = Assert.Single(store.Since(DateTimeOffset.UtcNow.AddDays(-10)));
-        Assert.Equal(("pg-1", 12L, 1L), (stored.ReportId, stored.Policies[0].Successful, stored.Policies[0].Failed));
-        string page = await http.GetStringAsync($"http://{portB}/", _ct);
+        using var store = new Portcullis.TlsRpt.PostgresReportStore(_postgres.ConnectionString, prefix, 1 << 30);
+        var stored = Assert.Single(store.Summary(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-10)), null, 10).Rows);
+        Assert.Equal(("pg.example", 12L, 1L), (stored.PolicyDomain, stored.Successful, stored.Failed));
+        Assert.Equal(("tlsa-invalid", 1L), (stored.Failures[0].ResultType, stored.Failures[0].Sessions));
+        string page = await http.GetStringAsync($"http://{consoleB}/", _ct);
         Assert.Contains("pg.example", page);
     }
 }

@@ -23,6 +23,9 @@ public static class ResultTypes
 
     public static bool IsKnown(int code) => Failures.ContainsKey(code);
 
+    /// <summary>An RFC 8460 result type as a metric label: one of the fixed set, anything else "other".</summary>
+    public static string Label(string resultType) => Failures.ContainsValue(resultType) ? resultType : "other";
+
     /// <summary>1 tlsa, 2 sts, 9 no-policy-found (libtlsrpt's tlsrpt_policy_type_t).</summary>
     public static string? PolicyType(int code) => code switch
     {
