@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Portcullis.Configuration;
@@ -149,9 +150,10 @@ public sealed class StartupSafetyTests : IDisposable
     [Fact]
     public async Task A_tlsrpt_database_that_cannot_be_opened_fails_the_start_not_each_report()
     {
-        string db = Directory.CreateDirectory(Path.Combine(_dir, "tlsrpt.db")).FullName;
-        string yaml = $"tlsrpt:\n  database: {db}\n  receive_listen: [\"127.0.0.1:{FreePort.Tcp()}\"]\n";
-        AssertOneLine(await ServeAsync(Write("t.yaml", yaml)), ExitCodes.CantCreate, $"tlsrpt.database: {db} is a directory");
+        // Received reports live in tlsrpt.reports_database (the session counts in tlsrpt.database, used by the collector).
+        string db = Directory.CreateDirectory(Path.Combine(_dir, "tlsrpt-reports.db")).FullName;
+        string yaml = $"tlsrpt:\n  reports_database: {db}\n  receive_listen: [\"127.0.0.1:{FreePort.Tcp()}\"]\n";
+        AssertOneLine(await ServeAsync(Write("t.yaml", yaml)), ExitCodes.CantCreate, $"tlsrpt.reports_database: {db} is a directory");
     }
 
     [Fact]
@@ -273,8 +275,9 @@ public sealed class StartupSafetyTests : IDisposable
     {
         // As the shipped unit runs it: working directory /, STATE_DIRECTORY from StateDirectory=.
         string state = Directory.CreateDirectory(Path.Combine(_dir, "state")).FullName;
-        int port = FreePort.Tcp();
-        string config = Write("r.yaml", $"cache:\n  path: cache/policies.db\ntlsrpt:\n  database: reports/tlsrpt.db\n  receive_listen: [\"127.0.0.1:{port}\"]\n");
+        int port = FreePort.Tcp(), console = FreePort.Tcp();
+        string config = Write("r.yaml", $"cache:\n  path: cache/policies.db\ntlsrpt:\n  database: reports/tlsrpt.db\n  receive_listen: [\"127.0.0.1:{port}\"]\n" +
+            $"console:\n  listen: [\"127.0.0.1:{console}\"]\n");
         bool before = File.Exists("/reports/tlsrpt.db") || File.Exists("/cache/policies.db");
         Assert.False(before);
         await using var daemon = StartShell($"export STATE_DIRECTORY={Quote(state)}", "/", "serve", "--dns", NoResolver.ToString(),
@@ -283,8 +286,9 @@ public sealed class StartupSafetyTests : IDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var content = new StringContent(Report, Encoding.UTF8, "application/tlsrpt+json");
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsync($"http://127.0.0.1:{port}/tlsrpt", content, _ct)).StatusCode);
-        Assert.Contains("Sender", await http.GetStringAsync($"http://127.0.0.1:{port}/", _ct));
-        Assert.True(File.Exists(Path.Combine(state, "reports", "tlsrpt.db")));
+        Assert.Contains("Sender", await http.GetStringAsync($"http://127.0.0.1:{console}/", _ct));
+        // Received reports go beside tlsrpt.database, in the state directory.
+        Assert.True(File.Exists(Path.Combine(state, "reports", "tlsrpt-reports.db")));
         Assert.True(File.Exists(Path.Combine(state, "cache", "policies.db")));
         Assert.True(File.Exists(Path.Combine(state, "cache", "policies.sock")), daemon.Output); // the control socket beside the cache
         Assert.False(File.Exists("/reports/tlsrpt.db") || File.Exists("/cache/policies.db"));
@@ -298,6 +302,12 @@ public sealed class StartupSafetyTests : IDisposable
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        // policy-host needs a real certificate, else it stops at that first (exit 66).
+        using (var cert = TestCa.CreateSelfSigned("mta-sts.example.com"))
+        {
+            File.WriteAllText(Path.Combine(_dir, "c.pem"), cert.ExportCertificatePem());
+            File.WriteAllText(Path.Combine(_dir, "c.key"), cert.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        }
         string config = Write("p.yaml", command == "serve" ? "log_level: information\n" : $"""
             publish:
               listen: ["127.0.0.1:{port}"]

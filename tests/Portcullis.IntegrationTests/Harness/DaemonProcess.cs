@@ -109,23 +109,32 @@ public sealed class DaemonProcess : IAsyncDisposable
         string config = Path.Combine(Path.GetTempPath(), $"portcullis-query-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(config, $"mta_sts:\n  allow_private_addresses: {(allowPrivate ? "true" : "false")}\n", ct);
         using var cleanup = new TempFileDeleter(config);
-        var psi = StartInfo(["query", "--dns", dns.ToString(), "--config", config, .. extraArgs], env);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync(ct);
-        var stderr = p.StandardError.ReadToEndAsync(ct);
-        await p.WaitForExitAsync(ct);
-        return (p.ExitCode, await stdout, await stderr);
+        return await RunToEndAsync(StartInfo(["query", "--dns", dns.ToString(), "--config", config, .. extraArgs], env), ct);
     }
 
     /// <summary>Runs any `portcullis …` command to completion.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(IReadOnlyDictionary<string, string> env,
         IEnumerable<string> args, CancellationToken ct)
     {
-        var psi = StartInfo(args, env);
+        return await RunToEndAsync(StartInfo(args, env), ct);
+    }
+
+    // A run the test gives up on is killed: a `serve` that should have refused to start must not keep
+    // its port (127.0.0.1:8642 by default) and break every later test that expects it free.
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(ProcessStartInfo psi, CancellationToken ct)
+    {
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
-        await p.WaitForExitAsync(ct);
+        try
+        {
+            await p.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw;
+        }
         return (p.ExitCode, await stdout, await stderr);
     }
 
