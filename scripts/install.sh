@@ -1,26 +1,22 @@
 #!/bin/sh
-# Installs Portcullis as a systemd service on Debian: builds it, creates the portcullis user,
-# installs the units and a default configuration (kept if present), then starts it.
-# Usage (as root, from the repository): scripts/install.sh [--socket]   (--socket: socket activation)
+# Installs Portcullis from this checkout the way a Debian admin gets it: builds the package
+# (scripts/package.sh) and installs it with apt, which creates the portcullis user, the
+# configuration /etc/portcullis/portcullis.yml and the units. Then enables it, optionally with
+# socket activation, and starts it.
+# Usage (as root, from the repository): scripts/install.sh [--socket]
 set -eu
 cd "$(dirname "$0")/.."
 
-command -v dotnet >/dev/null || { echo "install.sh: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "install.sh: run as root" >&2; exit 77; }
+command -v dotnet >/dev/null || { echo "install.sh: building the package needs the .NET 10 SDK (dotnet)" >&2; exit 69; }
 
-dotnet publish src/Portcullis -c Release -o /opt/portcullis --nologo
-cp README.md /opt/portcullis/
-id portcullis >/dev/null 2>&1 || useradd --system --home-dir /var/lib/portcullis --shell /usr/sbin/nologin portcullis
-install -d -m 0755 /etc/portcullis
-[ -f /etc/portcullis/portcullis.yaml ] || install -m 0644 deploy/portcullis.yaml /etc/portcullis/portcullis.yaml
-install -m 0644 deploy/portcullis.service deploy/portcullis.socket /etc/systemd/system/
-systemctl daemon-reload
+deb=$(scripts/package.sh | tail -1)
+DEBIAN_FRONTEND=noninteractive apt-get install -y "./$deb"
 if [ "${1:-}" = "--socket" ]; then
     systemctl enable --now portcullis.socket
-else
-    systemctl enable --now portcullis.service
 fi
-echo "Portcullis installed. Add to /etc/postfix/main.cf:"
-echo "  smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8642:QUERY"
+systemctl start portcullis.service
+echo "Portcullis installed ($deb). Add to /etc/postfix/main.cf (portcullis postfix-setup prints the lines for your Postfix):"
+echo "  smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8642:QUERY   (QUERYwithTLSRPT on Postfix 3.10+)"
 echo "  smtp_dns_support_level = dnssec"
 echo "  smtp_tls_security_level = dane"
