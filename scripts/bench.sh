@@ -13,7 +13,7 @@ command -v mta-sts-daemon >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get i
 dotnet build bench/Portcullis.Bench -c Release --nologo -v q >/dev/null
 command -v cc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev >/dev/null
 floor=$(mktemp)
-cc -O2 -o "$floor" bench/floor/floor.c
+cc -O2 -pthread -o "$floor" bench/floor/floor.c
 ns="portcullis-bench-$$"
 cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "/etc/netns/$ns" "$floor"; }
 trap cleanup EXIT

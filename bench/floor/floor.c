@@ -1,16 +1,18 @@
 /*
- * The floor of the benchmark: the least work a socketmap server can do. One thread, epoll, and
- * every complete netstring answered with one precomputed reply ("OK secure match=... "), written
- * once per read batch. No parsing beyond the framing, no lookups, no allocation per request.
- * Anything a real server does costs on top of this, on the same machine in the same run.
+ * The floor of the benchmark: the least work a socketmap server can do. One epoll loop per CPU
+ * (SO_REUSEPORT listeners, so the kernel spreads connections), and every complete netstring
+ * answered with one precomputed reply ("OK secure match=... "), written once per read batch. No
+ * parsing beyond the framing, no lookups, no allocation per request. Anything a real server does
+ * costs on top of this, on the same machine in the same run.
  *
- *   floor PORT        listens on 127.0.0.1:PORT until killed
+ *   floor PORT [THREADS]    listens on 127.0.0.1:PORT until killed (THREADS: default, the CPUs)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +63,7 @@ static int complete_requests(struct conn *c)
 
 static int reply(int fd, int count)
 {
-    static char out[BUF];
+    static __thread char out[BUF];
     while (count > 0) {
         int batch = count < (int)(sizeof out / (size_t)frame_len) ? count : (int)(sizeof out / (size_t)frame_len);
         for (int i = 0; i < batch; i++)
@@ -81,20 +83,19 @@ static int reply(int fd, int count)
     return 0;
 }
 
-int main(int argc, char **argv)
+static unsigned short port;
+
+static void *loop(void *arg)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: floor PORT\n");
-        return 64;
-    }
-    frame_len = snprintf(frame, sizeof frame, "%zu:%s,", strlen(REPLY), REPLY);
+    (void)arg;
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1])) };
+    setsockopt(ls, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 1024) < 0) {
         perror("floor: listen");
-        return 1;
+        exit(1);
     }
     nonblock(ls);
     int ep = epoll_create1(0);
@@ -132,4 +133,23 @@ int main(int argc, char **argv)
             }
         }
     }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: floor PORT [THREADS]\n");
+        return 64;
+    }
+    frame_len = snprintf(frame, sizeof frame, "%zu:%s,", strlen(REPLY), REPLY);
+    port = (unsigned short)atoi(argv[1]);
+    long threads = argc == 3 ? atol(argv[2]) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    pthread_t t;
+    for (long i = 1; i < threads; i++)
+        pthread_create(&t, NULL, loop, NULL);
+    loop(NULL);
+    return 0;
 }
