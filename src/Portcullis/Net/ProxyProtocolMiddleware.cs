@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Portcullis.Net;
@@ -22,6 +23,11 @@ public static class ProxyProtocolMiddleware
         lo.Use(next => ctx => HandleAsync(ctx, next, trusted, log, time));
         return lo;
     }
+
+    /// <summary>The same, with the logger and clock from the server's services.</summary>
+    public static ListenOptions UseProxyProtocol(this ListenOptions lo, TrustedProxies trusted, IServiceProvider services) =>
+        lo.UseProxyProtocol(trusted, services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.ProxyProtocol"),
+            services.GetRequiredService<TimeProvider>());
 
     private static async Task HandleAsync(ConnectionContext ctx, ConnectionDelegate next, TrustedProxies trusted, ILogger log, TimeProvider time)
     {

@@ -53,19 +53,17 @@ public static class PolicyHostServer
         {
             k.AddServerHeader = false;
             var certs = k.ApplicationServices.GetRequiredService<CertificateFiles>();
-            var proxyLog = k.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.ProxyProtocol");
-            var time = k.ApplicationServices.GetRequiredService<TimeProvider>();
             foreach (string listen in publish.Listen)
             {
                 k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo
-                    .UseProxyProtocol(settings.TrustedProxies, proxyLog, time)
+                    .UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices)
                     .UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificateSelector = (_, sni) => Certificate(domains, certs, sni),
                     }));
             }
             foreach (string listen in acmeListen)
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo.UseProxyProtocol(settings.TrustedProxies, proxyLog, time));
+                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo.UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices));
         });
         await using var app = builder.Build();
         var certFiles = app.Services.GetRequiredService<CertificateFiles>();
