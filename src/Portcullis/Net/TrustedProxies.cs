@@ -26,7 +26,8 @@ public sealed class TrustedProxies
             string text = e.Trim();
             if (IPAddress.TryParse(text, out var ip) && !text.Contains('/'))
                 list.Add(new IPNetwork(Normalize(ip), Normalize(ip).GetAddressBytes().Length * 8));
-            else if (IPNetwork.TryParse(text, out var net))
+            // Host bits set (192.0.2.1/24) is a typo that would trust a whole network: refuse it.
+            else if (IPNetwork.TryParse(text, out var net) && IPAddress.TryParse(text.Split('/')[0], out var b) && b.Equals(net.BaseAddress))
                 list.Add(net);
             else
             {
