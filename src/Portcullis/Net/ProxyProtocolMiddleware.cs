@@ -72,11 +72,9 @@ public static class ProxyProtocolMiddleware
                 if (status == ProxyParseStatus.Done)
                 {
                     input.AdvanceTo(buffer.GetPosition(consumed));
+                    // Only the client side is replaced: the local endpoint still names which of our listeners this is.
                     if (header.Source is not null)
-                    {
                         ctx.RemoteEndPoint = header.Source;
-                        ctx.LocalEndPoint = header.Destination;
-                    }
                     log.LogDebug("PROXY header from {Peer}: client {Client}", peer, ctx.RemoteEndPoint);
                     break;
                 }
