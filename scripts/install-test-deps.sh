@@ -2,13 +2,14 @@
 # Installs the external programs the integration tests drive: nsd, unbound and the ldns tools (DNSSEC
 # test world), postfix (postmap and real deliveries), openssl/dig, redis-server and PostgreSQL (shared
 # cache), curl, iproute2 (network namespaces), systemd's tools (unit verification, socket
-# activation) and debootstrap (Debian roots for another release's Postfix, e.g. trixie's 3.10).
+# activation), debootstrap (Debian roots for another release's Postfix, e.g. trixie's 3.10), haproxy (PROXY
+# protocol in front of policy-host), pebble and certbot (ACME issuance through policy-host's webroot).
 # Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
 set -eu
 
 PATH="$PATH:/usr/sbin:/sbin"
 missing=""
-for bin in nsd unbound unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl debootstrap lintian dpkg-shlibdeps; do
+for bin in nsd unbound haproxy pebble certbot unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl debootstrap lintian dpkg-shlibdeps; do
     command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
 done
 if [ -z "$missing" ]; then
@@ -28,11 +29,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
     nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl \
-    debootstrap lintian dpkg-dev
+    debootstrap lintian dpkg-dev haproxy pebble certbot
 
 # The tests run their own instances on random loopback ports; system services are not needed.
 # Stopping them is best effort (there may be no systemd, e.g. in containers).
-for svc in nsd unbound postfix redis-server postgresql; do
+for svc in nsd unbound postfix redis-server postgresql haproxy certbot.timer; do
     if [ -d /run/systemd/system ]; then
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi

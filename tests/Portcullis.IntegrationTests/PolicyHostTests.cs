@@ -36,6 +36,8 @@ public sealed class PolicyHostTests : IAsyncLifetime
         await File.WriteAllTextAsync(_config, $"""
             publish:
               listen: ["{_ip}:443"]
+              acme_webroot: {_dir}
+              acme_listen: ["{_ip}:80"]
               domains:
                 pub.test:
                   mode: enforce
@@ -173,9 +175,107 @@ public sealed class PolicyHostTests : IAsyncLifetime
         Assert.Matches(@"^HTTP/\S+ 200", stdout);
         Assert.Contains("content-type: text/plain", stdout, StringComparison.OrdinalIgnoreCase);
         Assert.EndsWith("mode: enforce\r\nmx: mx1.pub.test\r\nmx: *.backup.pub.test\r\nmax_age: 86400\r\n", stdout);
+        // A known name in SNI but another in Host: no policy.
+        var otherHost = await ChildProcess.RunAsync(curl, ["-sS", "--cacert", _ca.CaFile, "-o", "/dev/null", "-w", "%{http_code}", "--resolve",
+            $"mta-sts.pub.test:443:{_ip}", "-H", "Host: mta-sts.nope.test", "https://mta-sts.pub.test/.well-known/mta-sts.txt"], ct: _ct);
+        Assert.Equal("404", otherHost.Stdout);
+    }
+
+    [Fact]
+    public async Task Unknown_or_missing_sni_gets_no_certificate_at_all()
+    {
+        string curl = TestBinaries.Require("curl");
         var unknown = await ChildProcess.RunAsync(curl, ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--resolve",
             $"mta-sts.nope.test:443:{_ip}", "https://mta-sts.nope.test/.well-known/mta-sts.txt"], ct: _ct);
-        Assert.Equal("404", unknown.Stdout);
+        Assert.Equal(35, unknown.ExitCode); // TLS handshake failed: nothing served, no certificate disclosed
+        var noSni = await ChildProcess.RunAsync(curl, ["-sk", "-o", "/dev/null", $"https://{_ip}/.well-known/mta-sts.txt"], ct: _ct);
+        Assert.Equal(35, noSni.ExitCode);
+        Assert.DoesNotContain("Exception", _host.Output, StringComparison.Ordinal);
+        // And the server still serves the known names afterwards.
+        using var http = Client();
+        Assert.StartsWith("version: STSv1", await http.GetStringAsync("https://mta-sts.pub.test/.well-known/mta-sts.txt", _ct));
+    }
+
+    [Fact]
+    public async Task Head_through_curl_gets_the_headers_and_content_length_only()
+    {
+        string curl = TestBinaries.Require("curl");
+        var (exit, stdout, stderr) = await ChildProcess.RunAsync(curl, ["-sS", "-I", "--cacert", _ca.CaFile, "--resolve",
+            $"mta-sts.pub.test:443:{_ip}", "https://mta-sts.pub.test/.well-known/mta-sts.txt"], ct: _ct);
+        Assert.True(exit == 0, stderr);
+        Assert.Matches(@"^HTTP/\S+ 200", stdout);
+        Assert.Contains("content-type: text/plain", stdout, StringComparison.OrdinalIgnoreCase);
+        int length = "version: STSv1\r\nmode: enforce\r\nmx: mx1.pub.test\r\nmx: *.backup.pub.test\r\nmax_age: 86400\r\n".Length;
+        Assert.Contains($"content-length: {length}\r\n", stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith("\r\n\r\n", stdout); // headers only
+    }
+
+    [Fact]
+    public async Task Port_80_serves_acme_challenges_of_our_names_and_nothing_else()
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(_dir, ".well-known", "acme-challenge")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "tok_en-1"), "tok_en-1.thumbprint", _ct);
+        await File.WriteAllTextAsync(Path.Combine(_dir, "secret"), "not for the web", _ct);
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var s = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                await s.ConnectAsync(_ip, 80, ct);
+                return new NetworkStream(s, true);
+            },
+            AllowAutoRedirect = false,
+        });
+        async Task<(HttpStatusCode, string)> Get(string url, HttpMethod? method = null)
+        {
+            using var r = await http.SendAsync(new HttpRequestMessage(method ?? HttpMethod.Get, url), _ct);
+            return (r.StatusCode, await r.Content.ReadAsStringAsync(_ct));
+        }
+        Assert.Equal((HttpStatusCode.OK, "tok_en-1.thumbprint"), await Get("http://mta-sts.pub.test/.well-known/acme-challenge/tok_en-1"));
+        Assert.Equal((HttpStatusCode.OK, ""), await Get("http://mta-sts.other.test/.well-known/acme-challenge/tok_en-1", HttpMethod.Head));
+        Assert.Equal(HttpStatusCode.NotFound, (await Get("http://mta-sts.nope.test/.well-known/acme-challenge/tok_en-1")).Item1);
+        Assert.Equal(HttpStatusCode.NotFound, (await Get("http://mta-sts.pub.test/.well-known/acme-challenge/missing")).Item1);
+        Assert.Equal(HttpStatusCode.NotFound, (await Get("http://mta-sts.pub.test/.well-known/acme-challenge/..%2F..%2Fsecret")).Item1);
+        Assert.Equal(HttpStatusCode.NotFound, (await Get("http://mta-sts.pub.test/.well-known/mta-sts.txt")).Item1); // no plain-HTTP policy, no redirect
+        Assert.Equal(HttpStatusCode.NotFound, (await Get("http://mta-sts.pub.test/")).Item1);
+    }
+
+    [Theory]
+    [InlineData("missing")]
+    [InlineData("garbage")]
+    [InlineData("wrong-key")]
+    public async Task Refuses_to_start_on_a_certificate_it_cannot_load(string problem)
+    {
+        string cert = CertFile("mta-sts.pub.test"), key = KeyFile("mta-sts.pub.test");
+        switch (problem)
+        {
+            case "missing":
+                cert = Path.Combine(_dir, "no-such.crt");
+                break;
+            case "garbage":
+                cert = Path.Combine(_dir, "garbage.crt");
+                await File.WriteAllTextAsync(cert, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n", _ct);
+                break;
+            default:
+                key = KeyFile("mx1.pub.test");
+                break;
+        }
+        string config = Path.Combine(_dir, $"bad-{problem}.yaml");
+        await File.WriteAllTextAsync(config, $"""
+            publish:
+              listen: ["{_ip}:8443"]
+              domains:
+                pub.test:
+                  mx: [mx1.pub.test]
+                  certificate: {cert}
+                  key: {key}
+            """, _ct);
+        var (exit, stdout, stderr) = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["policy-host", "--config", config], _ct);
+        // sysexits: 66 EX_NOINPUT for a missing file, 65 EX_DATAERR for one that is not a PEM certificate with its key.
+        Assert.Equal(problem == "missing" ? 66 : 65, exit);
+        string line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"portcullis: publish.domains.pub.test: {cert}", line);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -196,6 +196,15 @@ public static class ConfigLoader
                     Err($"publish.listen: '{l}' must be HOST:PORT");
             });
         }
+        foreach (string l in c.Publish.AcmeListen)
+        {
+            if (ParseListen(l).Tcp is null)
+                throw new ConfigException($"publish.acme_listen: '{l}' must be HOST:PORT");
+        }
+        if (c.Publish.AcmeWebroot.Length > 0 && !Path.IsPathRooted(c.Publish.AcmeWebroot))
+            throw new ConfigException($"publish.acme_webroot: '{c.Publish.AcmeWebroot}' must be an absolute path");
+        if (Net.TrustedProxies.Parse(c.TrustedProxies, out string? proxyError) is null)
+            throw new ConfigException(proxyError!);
         foreach (var (domain, d) in c.Publish.Domains)
         {
             if (Core.Protocol.NextHopParser.Parse(domain).Kind != Core.Protocol.NextHopKind.Domain)

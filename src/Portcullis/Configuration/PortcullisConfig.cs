@@ -28,12 +28,19 @@ public sealed class PortcullisConfig
     public Dictionary<string, MapConfig> Maps { get; set; } = [];
     /// <summary>Your own domains' MTA-STS policies, for `policy-host` and `records`.</summary>
     public PublishConfig Publish { get; set; } = new();
+    /// <summary>Load balancers (addresses or CIDRs) whose PROXY protocol header policy-host and the TLS-RPT
+    /// report listeners accept; everyone else sending one is refused. Default none.</summary>
+    public List<string> TrustedProxies { get; set; } = [];
 }
 
 public sealed class PublishConfig
 {
     /// <summary>HTTPS listeners of `policy-host` (HOST:PORT); MTA-STS senders always use port 443.</summary>
     public List<string> Listen { get; set; } = ["0.0.0.0:443"];
+    /// <summary>Directory certbot --webroot writes into; non-empty: serve its .well-known/acme-challenge/ on acme_listen.</summary>
+    public string AcmeWebroot { get; set; } = "";
+    /// <summary>Plain HTTP listeners (HOST:PORT) for ACME HTTP-01 challenges; they serve nothing else.</summary>
+    public List<string> AcmeListen { get; set; } = ["0.0.0.0:80"];
     public Dictionary<string, PublishedDomainConfig> Domains { get; set; } = [];
 }
 

@@ -128,6 +128,9 @@ public sealed record Settings(PortcullisConfig Config)
             : null;
     }
 
+    /// <summary>Validated at load, so parsing cannot fail here.</summary>
+    public Net.TrustedProxies TrustedProxies => Net.TrustedProxies.Parse(Config.TrustedProxies, out _) ?? Net.TrustedProxies.None;
+
     /// <summary>All published domains by A-label name.</summary>
     public IReadOnlyDictionary<string, (Core.Publishing.PublishedPolicy Policy, PublishedDomainConfig Config)> PublishedDomains =>
         Config.Publish.Domains.ToDictionary(kv => Core.Protocol.NextHopParser.Parse(kv.Key).Domain,

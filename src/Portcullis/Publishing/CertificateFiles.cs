@@ -10,8 +10,11 @@ namespace Portcullis.Publishing;
 /// </summary>
 public sealed class CertificateFiles(ILogger<CertificateFiles> log)
 {
-    private sealed record Loaded(X509Certificate2 Certificate, DateTime CertTime, DateTime KeyTime);
+    /// <summary>What identifies one version of a file: certbot's live/ names are symlinks whose target changes on renewal.</summary>
+    private readonly record struct Stamp(string Target, DateTime Time, long Length);
+    private sealed record Loaded(X509Certificate2? Certificate, Stamp Cert, Stamp Key);
     private readonly ConcurrentDictionary<string, Loaded> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Stamp Cert, Stamp Key)> _failed = new(StringComparer.Ordinal);
 
     public const int ExitNoInput = 66, ExitDataError = 65, ExitIoError = 74; // sysexits.h
 
@@ -38,32 +41,54 @@ public sealed class CertificateFiles(ILogger<CertificateFiles> log)
         }
     }
 
-    public X509Certificate2? Get(string host, string certFile, string keyFile)
+    public X509Certificate2? Get(string host, string certFile, string keyFile) => Load(host, certFile, keyFile, out _);
+
+    /// <summary>The current certificate; on a load error the previous one (or null) and the error as one line.</summary>
+    public X509Certificate2? Load(string host, string certFile, string keyFile, out string? error)
     {
-        DateTime certTime, keyTime;
+        error = null;
+        Stamp certStamp, keyStamp;
         try
         {
-            certTime = File.GetLastWriteTimeUtc(certFile);
-            keyTime = File.GetLastWriteTimeUtc(keyFile);
+            certStamp = StampOf(certFile);
+            keyStamp = StampOf(keyFile);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            error = ex.Message;
             return _cache.TryGetValue(host, out var old) ? old.Certificate : null;
         }
-        if (_cache.TryGetValue(host, out var current) && current.CertTime == certTime && current.KeyTime == keyTime)
+        if (_cache.TryGetValue(host, out var current) && current.Cert == certStamp && current.Key == keyStamp)
             return current.Certificate;
         try
         {
             var cert = X509Certificate2.CreateFromPemFile(certFile, keyFile);
-            _cache[host] = new Loaded(cert, certTime, keyTime);
+            _cache[host] = new Loaded(cert, certStamp, keyStamp);
+            _failed.TryRemove(host, out _);
             log.LogInformation("Loaded certificate for {Host} from {File}: {Subject}, valid until {NotAfter:u}",
                 host, certFile, cert.Subject, cert.NotAfter.ToUniversalTime());
             return cert;
         }
-        catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException or ArgumentException)
         {
-            log.LogError("Cannot load certificate for {Host} from {Cert} / {Key}: {Error}", host, certFile, keyFile, ex.Message);
+            error = ex.Message;
+            // Once per file version: a deploy hook between copying the certificate and the key is not news on every handshake.
+            if (!_failed.TryGetValue(host, out var f) || f != (certStamp, keyStamp))
+            {
+                _failed[host] = (certStamp, keyStamp);
+                log.LogError("Cannot load certificate for {Host} from {Cert} / {Key}: {Error}", host, certFile, keyFile, ex.Message);
+            }
             return current?.Certificate;
         }
+    }
+
+    private static Stamp StampOf(string file)
+    {
+        var info = new FileInfo(file);
+        string target = info.LinkTarget is null ? info.FullName : info.ResolveLinkTarget(true)?.FullName ?? info.FullName;
+        var real = new FileInfo(target);
+        if (!real.Exists)
+            throw new FileNotFoundException($"{file}: no such file");
+        return new Stamp(target, real.LastWriteTimeUtc, real.Length);
     }
 }

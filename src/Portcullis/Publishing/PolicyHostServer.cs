@@ -7,13 +7,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portcullis.Configuration;
+using Portcullis.Net;
 
 namespace Portcullis.Publishing;
 
 /// <summary>
 /// `policy-host`: serves <c>https://mta-sts.DOMAIN/.well-known/mta-sts.txt</c> for every domain in
-/// <c>publish.domains</c>. The SNI name picks the certificate, the Host header the policy; anything
-/// else is 404.
+/// <c>publish.domains</c>, and with <c>publish.acme_webroot</c> the ACME HTTP-01 challenges on plain
+/// HTTP. The SNI name picks the certificate (unknown or no SNI: the handshake fails), the Host
+/// header the policy; anything else is 404.
 /// </summary>
 public static class PolicyHostServer
 {
@@ -41,31 +43,48 @@ public static class PolicyHostServer
                 return problem.ExitCode;
             }
         }
-        Server.ListenFailure.Probe([.. settings.Config.Publish.Listen.Select(l => ConfigLoader.ParseListen(l).Tcp!)]);
+        var publish = settings.Config.Publish;
+        var acme = publish.AcmeWebroot.Length > 0 ? new AcmeChallenges(publish.AcmeWebroot) : null;
+        var acmeListen = acme is null ? [] : publish.AcmeListen;
+        Server.ListenFailure.Probe([.. publish.Listen.Concat(acmeListen).Select(l => ConfigLoader.ParseListen(l).Tcp!)]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.UseUtcTimestamp = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; });
+        builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(settings.Config.LogLevel, true));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.AddSingleton<CertificateFiles>();
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             var certs = k.ApplicationServices.GetRequiredService<CertificateFiles>();
-            foreach (string listen in settings.Config.Publish.Listen)
+            foreach (string listen in publish.Listen)
             {
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo.UseHttps(new HttpsConnectionAdapterOptions
-                {
-                    ServerCertificateSelector = (_, sni) => Certificate(domains, certs, sni),
-                }));
+                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo
+                    .UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices)
+                    .UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificateSelector = (_, sni) => Certificate(domains, certs, sni),
+                    }));
             }
+            foreach (string listen in acmeListen)
+                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo.UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices));
         });
         await using var app = builder.Build();
+        var requests = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.PolicyHost");
+        app.Use(async (http, next) =>
+        {
+            await next(http);
+            // An access log line with the client address (the proxy-reported one behind a trusted proxy).
+            requests.LogInformation("{Method} {Scheme}://{Host}{Path} from {Client}: {Status}", http.Request.Method,
+                http.Request.Scheme, Clip(http.Request.Host.Value), Clip(http.Request.Path.Value), http.Connection.RemoteIpAddress, http.Response.StatusCode);
+        });
         // HEAD is GET without the body (RFC 9110 §9.3.2): same status, headers and Content-Length.
         app.MapMethods(PolicyPath, [HttpMethods.Get, HttpMethods.Head], async (HttpContext http) =>
         {
-            string host = http.Request.Host.Host.TrimEnd('.').ToLowerInvariant();
-            if (!host.StartsWith("mta-sts.", StringComparison.Ordinal) || !domains.TryGetValue(host[8..], out var d))
+            // The policy only over HTTPS (port 80 serves ACME challenges and nothing else) and only for our names.
+            if (!http.Request.IsHttps || OurDomain(domains, http.Request.Host.Host) is not { } d)
             {
                 http.Response.StatusCode = StatusCodes.Status404NotFound;
                 http.Response.ContentLength = 0;
@@ -84,6 +103,13 @@ public static class PolicyHostServer
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             http.Response.ContentLength = 0;
         });
+        if (acme is not null)
+        {
+            app.MapMethods(AcmeChallenges.PathPrefix + "{token}", ["GET", "HEAD"], (HttpContext http, string token) =>
+                http.Request.IsHttps || OurDomain(domains, http.Request.Host.Host) is null || acme.Read(token) is not { } body
+                    ? Results.NotFound()
+                    : Results.Bytes(body, "text/plain"));
+        }
         try
         {
             await app.StartAsync(ct);
@@ -92,23 +118,33 @@ public static class PolicyHostServer
         {
             throw failure;
         }
-        app.Logger.LogInformation("Serving MTA-STS policies for {Domains} on {Listen}",
-            string.Join(", ", domains.Keys), string.Join(", ", settings.Config.Publish.Listen));
+        app.Logger.LogInformation("Serving MTA-STS policies for {Domains} on {Listen}{Acme}",
+            string.Join(", ", domains.Keys), string.Join(", ", publish.Listen),
+            acme is null ? "" : $"; ACME challenges from {publish.AcmeWebroot} on {string.Join(", ", acmeListen)}");
         await app.WaitForShutdownAsync(ct);
         return 0;
+    }
+
+    /// <summary>Log fields from the request are cut to this length.</summary>
+    private const int MaxLoggedChars = 200;
+
+    private static string Clip(string? s) => s is null ? "" : s.Length <= MaxLoggedChars ? s : s[..MaxLoggedChars] + "…";
+
+    /// <summary>The published domain for a name mta-sts.DOMAIN (Host header or SNI), else null.</summary>
+    private static (Core.Publishing.PublishedPolicy Policy, PublishedDomainConfig Config)? OurDomain(
+        IReadOnlyDictionary<string, (Core.Publishing.PublishedPolicy Policy, PublishedDomainConfig Config)> domains, string? name)
+    {
+        string host = (name ?? "").TrimEnd('.').ToLowerInvariant();
+        return host.StartsWith("mta-sts.", StringComparison.Ordinal) && domains.TryGetValue(host[8..], out var d) ? d : null;
     }
 
     private static System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate(
         IReadOnlyDictionary<string, (Core.Publishing.PublishedPolicy Policy, PublishedDomainConfig Config)> domains,
         CertificateFiles certs, string? sni)
     {
-        string host = (sni ?? "").TrimEnd('.').ToLowerInvariant();
-        if (!host.StartsWith("mta-sts.", StringComparison.Ordinal) || !domains.TryGetValue(host[8..], out var d))
-        {
-            // Unknown name: hand out the first certificate; the client's name check fails cleanly.
-            d = domains.Values.First();
-            host = "mta-sts." + d.Policy.Domain;
-        }
-        return certs.Get(host, d.Config.Certificate, d.Config.Key);
+        // Unknown or missing SNI: no certificate, so the handshake fails and nothing is served.
+        if (OurDomain(domains, sni) is not { } d)
+            return null;
+        return certs.Get("mta-sts." + d.Policy.Domain, d.Config.Certificate, d.Config.Key);
     }
 }

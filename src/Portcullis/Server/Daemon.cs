@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Portcullis.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -88,6 +89,7 @@ public static class Daemon
                 k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo =>
                 {
                     HttpRouting.Tag(lo, HttpRole.Reports);
+                    lo.UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices);
                     if (config.Tlsrpt.ReceiveCertificate.Length > 0)
                         lo.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.Tlsrpt.ReceiveCertificate, config.Tlsrpt.ReceiveKey));
                 });

@@ -25,9 +25,12 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    public static ChildProcess Start(string program, IEnumerable<string> args, string? workingDirectory = null)
+    public static ChildProcess Start(string program, IEnumerable<string> args, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = NewStartInfo(program, args, workingDirectory);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+            psi.Environment[k] = v;
         var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var child = new ChildProcess(p);
         p.OutputDataReceived += (_, e) => child.Append(e.Data);
