@@ -22,10 +22,9 @@ internal static class YamlValues
 
     public static string Join(string prefix, string key) => prefix.Length == 0 ? key : prefix + "." + key;
 
-    /// <summary>An empty value, <c>~</c> or <c>null</c> (unquoted), or one tagged <c>!!null</c>.</summary>
+    /// <summary>An empty value, or <c>~</c> or <c>null</c> unquoted.</summary>
     public static bool IsNull(YamlNode node) =>
-        node is YamlScalarNode s && ((s.Tag.IsGlobal && s.Tag.Value == "tag:yaml.org,2002:null")
-            || (s.Style == YamlDotNet.Core.ScalarStyle.Plain && s.Value is null or "" or "~" or "null" or "Null" or "NULL"));
+        node is YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
 
     /// <summary>Any scalar as text; empty: "".</summary>
     public static string ReadText(YamlNode node, string key, BindContext cx)
@@ -74,10 +73,11 @@ internal static class YamlValues
         return null;
     }
 
-    /// <summary>A list of text values (an element that is no scalar is reported); empty: an empty list.</summary>
+    /// <summary>A list of text values (an element that is no scalar is reported); empty: an empty list
+    /// (but <c>~</c> is a value where a list belongs, as before).</summary>
     public static List<string> ReadList(YamlNode node, string key, BindContext cx)
     {
-        if (IsNull(node))
+        if (node is YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: null or "" })
             return [];
         if (node is YamlSequenceNode seq)
             return [.. seq.Children.Select(e => ReadText(e, key, cx))];
