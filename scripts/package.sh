@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds the Debian package: dist/portcullis_VERSION_ARCH.deb, a self-contained binary (no .NET
-# runtime or SDK on the target) with the hardened systemd units, a commented configuration in
+# Builds the Debian package: dist/portcullis_VERSION_ARCH.deb, a Native AOT binary (no .NET
+# runtime or SDK on the target; the build machine needs the .NET SDK, clang and zlib1g-dev) with the hardened systemd units, a commented configuration in
 # /etc/portcullis/portcullis.yml (a conffile) and maintainer scripts using deb-systemd-helper.
 # Usage: scripts/package.sh [--arch amd64|arm64] [--from DIR] [--lint]   (needs the .NET SDK, dpkg-dev)
 #   --from DIR: package an existing `dotnet publish` output instead of publishing again
 #   --out DIR: where the .deb goes (default dist/); its path is the last line printed
+#   --publish-dir DIR: keep the native publish output there (the test suite runs that binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,12 +13,14 @@ arch=amd64
 lint=0
 from=""
 out_arg=""
+publish_dir=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --arch) arch="$2"; shift 2 ;;
         --lint) lint=1; shift ;;
         --from) from="$2"; shift 2 ;;
         --out) out_arg="$2"; shift 2 ;;
+        --publish-dir) publish_dir="$2"; shift 2 ;;
         *) echo "package.sh: unknown argument '$1' (use --arch amd64|arm64, --lint)" >&2; exit 64 ;;
     esac
 done
@@ -38,11 +41,19 @@ chmod 0755 "$stage"
 
 if [ -n "$from" ]; then
     install -d "$stage/usr/lib/portcullis"
-    cp -a "$from"/. "$stage/usr/lib/portcullis/"
+    install -m 0755 "$from/portcullis" "$stage/usr/lib/portcullis/portcullis"
+    find "$from" -maxdepth 1 -name '*.so' -exec install -m 0644 {} "$stage/usr/lib/portcullis/" \;
 else
-    echo "package.sh: publishing portcullis $version for $rid" >&2
-    dotnet publish src/Portcullis -c Release -r "$rid" --self-contained true -p:PublishSingleFile=true \
-        -p:DebugType=none -p:DebugSymbols=false --nologo -v quiet -o "$stage/usr/lib/portcullis" >&2
+    # Native AOT: one self-contained executable (no .NET runtime on the target) plus SQLite's library.
+    # Warnings are errors, so any reflection left (IL2xxx/IL3xxx) fails the build here.
+    pub=${publish_dir:-$stage/publish}
+    echo "package.sh: publishing portcullis $version for $rid (Native AOT)" >&2
+    dotnet publish src/Portcullis -c Release -r "$rid" -p:PublishAot=true -p:StripSymbols=true \
+        --nologo -v quiet -o "$pub" >&2
+    install -d "$stage/usr/lib/portcullis"
+    install -m 0755 "$pub/portcullis" "$stage/usr/lib/portcullis/portcullis"
+    find "$pub" -maxdepth 1 -name '*.so' -exec install -m 0644 {} "$stage/usr/lib/portcullis/" \;
+    [ -n "$publish_dir" ] || rm -rf "$pub"
 fi
 
 install -d "$stage/usr/bin" "$stage/etc/portcullis" "$stage/lib/systemd/system" \

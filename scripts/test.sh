@@ -11,12 +11,16 @@ if ! scripts/install-test-deps.sh; then
 fi
 
 results=$(mktemp -d)
-# The Debian package, built once (a self-contained publish) before the tests install it into
-# Debian 12 and 13 roots; lintian errors fail the build.
-if deb=$(scripts/package.sh --lint --out "$results/deb" | tail -1) && [ -f "$deb" ]; then
-    export PORTCULLIS_TEST_DEB="$deb"
+prep_failed=0
+# The native binary (Native AOT) and the Debian package, built once before the tests: the
+# integration tests run that binary (PORTCULLIS_TEST_BINARY), so an AOT-only failure cannot hide
+# behind the JIT build, and install the package into Debian 12 and 13 roots. An AOT warning or a
+# lintian error fails the build and counts as a failure.
+if deb=$(scripts/package.sh --lint --publish-dir "$results/native" --out "$results/deb" | tail -1) && [ -f "$deb" ]; then
+    export PORTCULLIS_TEST_DEB="$deb" PORTCULLIS_TEST_BINARY="$results/native/portcullis"
 else
-    echo "test.sh: building the Debian package failed (the package tests will build it again and report why)"
+    echo "test.sh: building the native binary or the Debian package failed; the tests run the JIT build"
+    prep_failed=1
 fi
 dotnet test Portcullis.slnx -c Release --logger trx --results-directory "$results" "$@"
 rc=$?
@@ -35,6 +39,10 @@ rm -rf "$results"
 # A build failure produces no results: count it as a failure, never as "0 failed".
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1
+fi
+if [ "$prep_failed" -ne 0 ]; then
+    failed=$((failed + 1))
+    rc=1
 fi
 echo "${passed} passed, ${failed} failed"
 exit "$rc"
