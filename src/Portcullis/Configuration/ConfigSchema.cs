@@ -68,12 +68,22 @@ internal static class ConfigSchema
         { "receive_certificate", Text<TlsRptConfig>((c, v) => c.ReceiveCertificate = v) },
         { "receive_key", Text<TlsRptConfig>((c, v) => c.ReceiveKey = v) },
         { "collect_socket", Text<TlsRptConfig>((c, v) => c.CollectSocket = v) },
+        { "reports_database", Text<TlsRptConfig>((c, v) => c.ReportsDatabase = v) },
+        { "receive_workers", Int<TlsRptConfig>((c, v) => c.ReceiveWorkers = v) },
+        { "receive_queue", Int<TlsRptConfig>((c, v) => c.ReceiveQueue = v) },
+        { "receive_max_bytes", Int<TlsRptConfig>((c, v) => c.ReceiveMaxBytes = v) },
+        { "receive_quota_mb", Int<TlsRptConfig>((c, v) => c.ReceiveQuotaMb = v) },
         { "send", Section((TlsRptConfig c) => c.Send, TlsRptSend) },
     };
 
     private static readonly Section<MetricsConfig> Metrics = new()
     {
         { "listen", List<MetricsConfig>((c, v) => c.Listen = v) },
+    };
+
+    private static readonly Section<ConsoleConfig> Console = new()
+    {
+        { "listen", List<ConsoleConfig>((c, v) => c.Listen = v) },
     };
 
     private static readonly Section<RefreshConfig> Refresh = new()
@@ -122,6 +132,8 @@ internal static class ConfigSchema
     private static readonly Section<PublishConfig> Publish = new()
     {
         { "listen", List<PublishConfig>((c, v) => c.Listen = v) },
+        { "acme_webroot", Text<PublishConfig>((c, v) => c.AcmeWebroot = v) },
+        { "acme_listen", List<PublishConfig>((c, v) => c.AcmeListen = v) },
         { "domains", Dictionary((PublishConfig c) => c.Domains, () => new PublishedDomainConfig(), PublishedDomain) },
     };
 
@@ -138,6 +150,8 @@ internal static class ConfigSchema
         { "mta_sts", Section((PortcullisConfig c) => c.MtaSts, MtaSts) },
         { "tlsrpt", Section((PortcullisConfig c) => c.Tlsrpt, TlsRpt) },
         { "metrics", Section((PortcullisConfig c) => c.Metrics, Metrics) },
+        { "console", Section((PortcullisConfig c) => c.Console, Console) },
+        { "trusted_proxies", List<PortcullisConfig>((c, v) => c.TrustedProxies = v) },
         { "refresh", Section((PortcullisConfig c) => c.Refresh, Refresh) },
         { "limits", Section((PortcullisConfig c) => c.Limits, Limits) },
         { "overrides", Dictionary((PortcullisConfig c) => c.Overrides, () => new OverrideConfig(), Override) },

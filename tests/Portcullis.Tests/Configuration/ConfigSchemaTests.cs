@@ -133,6 +133,11 @@ public sealed class ConfigSchemaTests : IDisposable
         new("tlsrpt.receive_certificate", c => c.Tlsrpt.ReceiveCertificate, "/c.pem"),
         new("tlsrpt.receive_key", c => c.Tlsrpt.ReceiveKey, "/k.pem"),
         new("tlsrpt.collect_socket", c => c.Tlsrpt.CollectSocket, "/run/t.sock"),
+        new("tlsrpt.reports_database", c => c.Tlsrpt.ReportsDatabase, "/tmp/r.db"),
+        new("tlsrpt.receive_workers", c => c.Tlsrpt.ReceiveWorkers, 2),
+        new("tlsrpt.receive_queue", c => c.Tlsrpt.ReceiveQueue, 17),
+        new("tlsrpt.receive_max_bytes", c => c.Tlsrpt.ReceiveMaxBytes, 1000000),
+        new("tlsrpt.receive_quota_mb", c => c.Tlsrpt.ReceiveQuotaMb, 64),
         new("tlsrpt.send", c => null, null),
         new("tlsrpt.send.enabled", c => c.Tlsrpt.Send.Enabled, true),
         new("tlsrpt.send.organization_name", c => c.Tlsrpt.Send.OrganizationName, "Org"),
@@ -153,6 +158,9 @@ public sealed class ConfigSchemaTests : IDisposable
         new("tlsrpt.send.allow_private_addresses", c => c.Tlsrpt.Send.AllowPrivateAddresses, true),
         new("metrics", c => null, null),
         new("metrics.listen", c => c.Metrics.Listen, new[] { "127.0.0.1:9642" }),
+        new("console", c => null, null),
+        new("console.listen", c => c.Console.Listen, new[] { "127.0.0.1:9643" }),
+        new("trusted_proxies", c => c.TrustedProxies, new[] { "127.0.0.1", "10.0.0.0/8" }),
         new("refresh", c => null, null),
         new("refresh.enabled", c => c.Refresh.Enabled, false),
         new("refresh.ahead", c => c.Refresh.Ahead, 301),
@@ -171,6 +179,8 @@ public sealed class ConfigSchemaTests : IDisposable
         new("maps.*.tlsrpt", c => c.Maps["S"].Tlsrpt, true), // through an alias
         new("publish", c => null, null),
         new("publish.listen", c => c.Publish.Listen, new[] { "127.0.0.1:8443" }),
+        new("publish.acme_webroot", c => c.Publish.AcmeWebroot, "/var/lib/portcullis/acme"),
+        new("publish.acme_listen", c => c.Publish.AcmeListen, new[] { "127.0.0.1:8080" }),
         new("publish.domains", c => string.Join(" ", c.Publish.Domains.Keys), "example.com other.example"),
         new("publish.domains.*.mode", c => c.Publish.Domains["example.com"].Mode, "enforce"),
         new("publish.domains.*.mx", c => c.Publish.Domains["example.com"].Mx, new[] { "mx1.example.com", "*.mx.example.net" }),
@@ -215,6 +225,11 @@ public sealed class ConfigSchemaTests : IDisposable
           receive_certificate: /c.pem
           receive_key: /k.pem
           collect_socket: /run/t.sock
+          reports_database: /tmp/r.db
+          receive_workers: 2
+          receive_queue: 17
+          receive_max_bytes: 1000000
+          receive_quota_mb: 64
           send:
             enabled: On
             organization_name: Org
@@ -236,6 +251,8 @@ public sealed class ConfigSchemaTests : IDisposable
         metrics:
           listen:
             - 127.0.0.1:9642
+        console: { listen: ["127.0.0.1:9643"] }
+        trusted_proxies: [127.0.0.1, 10.0.0.0/8]
         refresh: { enabled: no, ahead: 301, idle_after: 86401, max_backoff: 601 }
         limits: {max_connections: -5, idle_timeout: +7, write_timeout: "11", max_mx_hosts: 6}
         overrides:
@@ -247,6 +264,8 @@ public sealed class ConfigSchemaTests : IDisposable
           S: *m
         publish:
           listen: ["127.0.0.1:8443"]
+          acme_webroot: /var/lib/portcullis/acme
+          acme_listen: ["127.0.0.1:8080"]
           domains:
             example.com:
               mode: enforce
