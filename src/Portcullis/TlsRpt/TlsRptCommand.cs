@@ -51,14 +51,13 @@ public static class TlsRptCommand
 
     public const int DefaultSummaryLimit = 1000;
 
+    /// <summary>The --since day (default: 30 days ago); null after the one-line usage error.</summary>
+    private static DateOnly? Since(string? since) =>
+        since is null ? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30)) : ParseDay("--since", since, Console.Error);
+
     public static int Summary(Settings s, string? domain, string? since, TextWriter o, int limit = DefaultSummaryLimit)
     {
-        DateOnly from;
-        if (since is null)
-            from = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30));
-        else if (ParseDay("--since", since, Console.Error) is { } d)
-            from = d;
-        else
+        if (Since(since) is not { } from)
             return ExitUsage;
         using var store = s.OpenReportStore();
         var page = store.Summary(from, domain?.TrimEnd('.').ToLowerInvariant(), limit);
@@ -105,12 +104,7 @@ public static class TlsRptCommand
     /// <summary><c>tlsrpt sent</c>: generated reports and the state of each delivery.</summary>
     public static int Sent(Settings s, string? since, TextWriter o)
     {
-        DateOnly from;
-        if (since is null)
-            from = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30));
-        else if (ParseDay("--since", since, Console.Error) is { } d)
-            from = d;
-        else
+        if (Since(since) is not { } from)
             return ExitUsage;
         using var store = new Sending.SessionStore(s.TlsRptDatabase);
         var rows = store.Deliveries(from);
