@@ -12,6 +12,9 @@ missing=""
 for bin in nsd unbound haproxy pebble certbot unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl debootstrap lintian dpkg-shlibdeps; do
     command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
 done
+# Native AOT links with clang (any version ILCompiler finds) against zlib.
+command -v clang >/dev/null 2>&1 || ls /usr/bin/clang-[0-9]* >/dev/null 2>&1 || missing="$missing clang"
+[ -f /usr/include/zlib.h ] || missing="$missing zlib1g-dev"
 if [ -z "$missing" ]; then
     echo "install-test-deps: all present"
     exit 0
@@ -29,7 +32,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
     nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl \
-    debootstrap lintian dpkg-dev haproxy pebble certbot
+    debootstrap lintian dpkg-dev clang zlib1g-dev haproxy pebble certbot
 
 # The tests run their own instances on random loopback ports; system services are not needed.
 # Stopping them is best effort (there may be no systemd, e.g. in containers).
