@@ -13,34 +13,21 @@ public sealed class DeliveryFixture : IAsyncLifetime
 {
     public Dictionary<string, JsonElement> Results { get; } = [];
     public string PostfixLog { get; private set; } = "";
-    private readonly string _ns = $"portcullis-{Environment.ProcessId}-{Random.Shared.Next(10000)}";
+    private SceneNamespace? _ns;
 
     public async Task InitializeAsync()
     {
-        string scene = Path.Combine(AppContext.BaseDirectory.Replace("Portcullis.IntegrationTests", "Portcullis.DeliveryScene", StringComparison.Ordinal),
-            "Portcullis.DeliveryScene.dll");
-        Assert.True(File.Exists(scene), $"{scene} not built");
-        string ip = TestBinaries.Require("ip");
-        string outFile = Path.Combine(Path.GetTempPath(), _ns + ".json");
-        await ChildProcess.RunCheckedAsync(ip, ["netns", "add", _ns]);
-        Directory.CreateDirectory($"/etc/netns/{_ns}");
-        await File.WriteAllTextAsync($"/etc/netns/{_ns}/resolv.conf", "nameserver 127.0.0.1\n");
-        await ChildProcess.RunCheckedAsync(ip, ["netns", "exec", _ns, "ip", "link", "set", "lo", "up"]);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        var (exit, stdout, stderr) = await ChildProcess.RunAsync(ip, ["netns", "exec", _ns, "dotnet", scene, outFile], ct: cts.Token);
-        Assert.True(exit == 0, $"delivery scene failed ({exit}):\n{stdout}\n{stderr}");
-        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(outFile));
-        foreach (var r in doc.RootElement.GetProperty("results").EnumerateArray())
-            Results[r.GetProperty("domain").GetString()!] = r.Clone();
-        PostfixLog = doc.RootElement.GetProperty("postfix_log").GetString()!;
-        File.Delete(outFile);
+        _ns = await SceneNamespace.CreateAsync("portcullis");
+        var scene = await _ns.RunSceneAsync("delivery scene", [], TimeSpan.FromMinutes(4));
+        foreach (var r in scene.GetProperty("results").EnumerateArray())
+            Results[r.GetProperty("domain").GetString()!] = r;
+        PostfixLog = scene.GetProperty("postfix_log").GetString()!;
     }
 
     public async Task DisposeAsync()
     {
-        await ChildProcess.RunAsync(TestBinaries.Require("ip"), ["netns", "del", _ns]);
-        if (Directory.Exists($"/etc/netns/{_ns}"))
-            Directory.Delete($"/etc/netns/{_ns}", true);
+        if (_ns is not null)
+            await _ns.DisposeAsync();
     }
 }
 

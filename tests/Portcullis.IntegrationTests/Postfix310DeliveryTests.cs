@@ -17,39 +17,25 @@ public sealed class Postfix310Fixture : IAsyncLifetime
     public string PostfixLog => Scene.GetProperty("postfix_log").GetString()!;
     public TimeSpan RootTime { get; private set; }
     public TimeSpan SceneTime { get; private set; }
-    private readonly string _ns = $"portcullis310-{Environment.ProcessId}-{Random.Shared.Next(10000)}";
+    private SceneNamespace? _ns;
 
     public async Task InitializeAsync()
     {
         var sw = Stopwatch.StartNew();
         string root = await DebianRoot.EnsureAsync("trixie", Packages, new CancellationTokenSource(TimeSpan.FromMinutes(12)).Token);
         RootTime = sw.Elapsed;
-        string scene = Path.Combine(AppContext.BaseDirectory.Replace("Portcullis.IntegrationTests", "Portcullis.DeliveryScene", StringComparison.Ordinal),
-            "Portcullis.DeliveryScene.dll");
-        Assert.True(File.Exists(scene), $"{scene} not built");
-        string ip = TestBinaries.Require("ip");
-        string outFile = Path.Combine(Path.GetTempPath(), _ns + ".json");
-        await ChildProcess.RunCheckedAsync(ip, ["netns", "add", _ns]);
-        Directory.CreateDirectory($"/etc/netns/{_ns}");
-        await File.WriteAllTextAsync($"/etc/netns/{_ns}/resolv.conf", "nameserver 127.0.0.1\n");
-        await ChildProcess.RunCheckedAsync(ip, ["netns", "exec", _ns, "ip", "link", "set", "lo", "up"]);
+        _ns = await SceneNamespace.CreateAsync("portcullis310");
         sw.Restart();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        var (exit, stdout, stderr) = await ChildProcess.RunAsync(ip, ["netns", "exec", _ns, "dotnet", scene, "--root", root, outFile], ct: cts.Token);
+        Scene = await _ns.RunSceneAsync("Postfix 3.10 scene", ["--root", root], TimeSpan.FromMinutes(5));
         SceneTime = sw.Elapsed;
-        Assert.True(exit == 0, $"Postfix 3.10 scene failed ({exit}):\n{stdout}\n{stderr}");
-        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(outFile));
-        Scene = doc.RootElement.Clone();
         foreach (var r in Scene.GetProperty("results").EnumerateArray())
             Results[r.GetProperty("domain").GetString()!] = r;
-        File.Delete(outFile);
     }
 
     public async Task DisposeAsync()
     {
-        await ChildProcess.RunAsync(TestBinaries.Require("ip"), ["netns", "del", _ns]);
-        if (Directory.Exists($"/etc/netns/{_ns}"))
-            Directory.Delete($"/etc/netns/{_ns}", true);
+        if (_ns is not null)
+            await _ns.DisposeAsync();
     }
 }
 
