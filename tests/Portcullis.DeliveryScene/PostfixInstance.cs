@@ -74,19 +74,8 @@ public sealed class PostfixInstance : IAsyncDisposable
             """, ct);
         var (exit, stdout, stderr) = await ChildProcess.RunAsync(TestBinaries.Require("postfix"), ["-c", dir, "start"], dir, ct: ct);
         var pf = new PostfixInstance(dir);
-        for (int i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", 2525, ct);
-                return pf;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100, ct);
-            }
-        }
+        if (await FreePort.WaitUntilListeningAsync(2525, 100, ct))
+            return pf;
         throw new InvalidOperationException($"postfix did not start (exit {exit}): {stdout}{stderr}\n{pf.Log}");
     }
 

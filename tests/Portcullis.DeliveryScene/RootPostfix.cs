@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Portcullis.IntegrationTests.World;
 
 namespace Portcullis.DeliveryScene;
@@ -46,19 +45,8 @@ public sealed class RootPostfix : IAsyncDisposable
                 throw new InvalidOperationException($"postfix {cmd[0]} in {root.Path} failed ({code}): {o}{e}");
         }
         var (exit, stdout, stderr) = await pf.RunAsync("postfix", ["start"], ct);
-        for (int i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", 2525, ct);
-                return pf;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100, ct);
-            }
-        }
+        if (await FreePort.WaitUntilListeningAsync(2525, 100, ct))
+            return pf;
         throw new InvalidOperationException($"postfix in {root.Path} did not start (exit {exit}): {stdout}{stderr}\n{pf.Log}");
     }
 

@@ -6,6 +6,25 @@ namespace Portcullis.IntegrationTests.World;
 /// <summary>Finds currently free loopback ports. Racy by nature, so servers started on them should be retried on bind failure.</summary>
 public static class FreePort
 {
+    /// <summary>Polls 127.0.0.1:<paramref name="port"/> every 100 ms until something accepts, at most <paramref name="attempts"/> times.</summary>
+    public static async Task<bool> WaitUntilListeningAsync(int port, int attempts, CancellationToken ct)
+    {
+        for (int i = 0; i < attempts; i++)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, port, ct);
+                return true;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100, ct);
+            }
+        }
+        return false;
+    }
+
     /// <summary>A port free for TCP on the given address (default 127.0.0.1).</summary>
     public static int Tcp(IPAddress? address = null)
     {
