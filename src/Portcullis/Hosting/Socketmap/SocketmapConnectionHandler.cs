@@ -7,7 +7,7 @@ using Portcullis.Configuration;
 using Portcullis.Core.Protocol;
 using Portcullis.Observability;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting.Socketmap;
 
 /// <summary>
 /// One Postfix connection: read, answer every complete netstring in order, flush, repeat.
