@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Portcullis.Configuration;
+using Portcullis.Hosting.Socketmap;
 using Portcullis.Core.Policy;
 using Portcullis.Core.Protocol;
 using Portcullis.Observability;
@@ -9,7 +10,7 @@ using Portcullis.Resolution;
 namespace Portcullis.Server;
 
 /// <summary>Answers one socketmap request: map name and key checks, then the policy decision.</summary>
-public sealed class SocketmapService(PolicyResolver resolver, LiveSettings settings, PortcullisMetrics metrics, TimeProvider time,
+public sealed class SocketmapService(PolicyResolver resolver, ReplyCache replies, LiveSettings settings, PortcullisMetrics metrics, TimeProvider time,
     ILogger<SocketmapService> log)
 {
     private readonly LogThrottle _invalidKeys = new(time, LogThrottle.DefaultInterval);
@@ -78,7 +79,7 @@ public sealed class SocketmapService(PolicyResolver resolver, LiveSettings setti
         var live = settings.Current;
         if (!live.MapsBySpan.TryGetValue(text[..space], out var options) || live.OverridesBySpan.ContainsKey(key))
             return false;
-        var reply = resolver.TryCachedReply(key, options, live.Render, Encode);
+        var reply = replies.TryGet(key, options, live.Render, Encode);
         if (reply is null)
             return false;
         metrics.CacheRequests.Add(1, new System.Diagnostics.TagList { { "result", "hit" } });
