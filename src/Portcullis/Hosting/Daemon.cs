@@ -45,15 +45,7 @@ public static class Daemon
             .Select(l => ConfigLoader.ParseListen(l).Tcp).OfType<System.Net.IPEndPoint>()]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
-        builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(config.LogLevel, true));
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        ConsoleLogging.Configure(builder.Logging, config.LogLevel);
         AddServices(builder.Services, settings);
         builder.Services.AddSingleton(sp => new LiveSettings(settings, configPath, sp.GetRequiredService<ILogger<LiveSettings>>()));
 
