@@ -6,6 +6,7 @@ using Portcullis.Configuration;
 using Portcullis.Core.MtaSts;
 using Portcullis.Resolution;
 using Portcullis.Hosting.Control;
+using Portcullis.Hosting;
 
 namespace Portcullis.Cli;
 
@@ -68,7 +69,7 @@ public static class CacheCommand
 
     public static async Task<int> ShowAsync(Settings s, string key, TextWriter o, TextWriter err, CancellationToken ct)
     {
-        string? domain = ControlConnectionHandler.Normalize(key);
+        string? domain = ControlProtocol.NormalizeDomain(key);
         if (domain is null)
         {
             err.WriteLine($"portcullis: '{key}' is not a domain name");
@@ -93,7 +94,7 @@ public static class CacheCommand
         }
 
         o.WriteLine("Live resolution:");
-        var live = await QueryReport.ResolveAsync(s, domain, ct);
+        var live = await LiveResolution.ResolveAsync(s, domain, ct);
         var text = new StringWriter();
         live.WriteText(text);
         foreach (string line in Core.Text.TerminalText.EscapeLines(text.ToString()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -115,13 +116,13 @@ public static class CacheCommand
 
     public static async Task<int> PurgeAsync(Settings s, string? key, TextWriter o, TextWriter err, CancellationToken ct)
     {
-        string? domain = key is null ? null : ControlConnectionHandler.Normalize(key);
+        string? domain = key is null ? null : ControlProtocol.NormalizeDomain(key);
         if (key is not null && domain is null)
         {
             err.WriteLine($"portcullis: '{key}' is not a domain name");
             return ExitCodes.Usage;
         }
-        if (await ControlClient.AskAsync(s, domain is null ? "purge" : "purge " + domain, ct) is { } json)
+        if (await ControlClient.AskAsync(s, ControlProtocol.PurgeCommand(domain), ct) is { } json)
         {
             o.WriteLine($"purged {JsonSerializer.Deserialize(json, ControlJson.Default.PurgeReply)?.Purged ?? 0} entries in the running daemon");
             return ExitCodes.Ok;
@@ -135,17 +136,17 @@ public static class CacheCommand
     }
 
     /// <summary>The store the commands would open without a daemon, for messages (no credentials).</summary>
-    public static string StoreName(Settings s) => s.Config.Cache.Type switch
+    public static string StoreName(Settings s) => s.Cache switch
     {
-        "redis" => $"redis cache at {s.Config.Cache.Redis.Split(',')[0]} (prefix {s.Config.Cache.KeyPrefix})",
-        "postgres" => $"postgres cache (tables {s.Config.Cache.KeyPrefix}_*)",
+        CacheBackend.Redis r => $"redis cache at {r.Configuration.Split(',')[0]} (prefix {r.KeyPrefix})",
+        CacheBackend.Postgres p => $"postgres cache (tables {p.KeyPrefix}_*)",
         _ => $"sqlite cache {Path.GetFullPath(s.CachePath)}",
     };
 
     /// <summary>True (after saying so) when no daemon runs and the SQLite file does not exist: opening it would create an empty one.</summary>
     private static bool NoStore(Settings s, string what, TextWriter err)
     {
-        if (s.Config.Cache.Type != "sqlite" || File.Exists(s.CachePath))
+        if (s.Cache is not CacheBackend.Sqlite sqlite || File.Exists(sqlite.Path))
             return false;
         err.WriteLine($"portcullis: no daemon answers on {ControlClient.Describe(s)}, and the {StoreName(s)} does not exist: nothing to {what} " +
             "(pass the daemon's --config, and --cache if it uses one)");
@@ -158,7 +159,7 @@ public static class CacheCommand
 
     private static async Task<IReadOnlyList<CacheItem>?> FetchAsync(Settings s, string? domain, TextWriter err, CancellationToken ct)
     {
-        if (await ControlClient.ItemsAsync(s, domain is null ? "list" : "show " + domain, ct) is { } items)
+        if (await ControlClient.ItemsAsync(s, domain is null ? ControlProtocol.List : ControlProtocol.ShowCommand(domain), ct) is { } items)
             return items;
         if (NoStore(s, domain is null ? "list" : "show", err))
             return null;

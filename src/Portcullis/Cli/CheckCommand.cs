@@ -5,6 +5,7 @@ using Portcullis.Core.Checking;
 using Portcullis.Core.Protocol;
 using Portcullis.Http;
 using Portcullis.Checking;
+using Portcullis.Hosting;
 
 namespace Portcullis.Cli;
 

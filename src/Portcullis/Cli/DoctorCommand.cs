@@ -1,12 +1,13 @@
 using System.CommandLine;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Configuration;
 using Portcullis.Core.Dns;
 using Portcullis.Core.Postfix;
 using Portcullis.Dns;
+using Portcullis.Hosting;
 
 namespace Portcullis.Cli;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Cache;
 using Portcullis.Configuration;
@@ -11,6 +11,8 @@ using Portcullis.Core.Protocol;
 using Portcullis.Dns;
 using Portcullis.Http;
 using Portcullis.Resolution;
+using Portcullis.Hosting;
+using Portcullis.Hosting.Control;
 
 namespace Portcullis.Cli;
 
@@ -42,9 +44,9 @@ public static class QueryCommand
                 stdout.WriteLine($"{key}: NOTFOUND without lookups: {hop.Detail}");
             return hop.Kind == NextHopKind.Invalid ? ExitCodes.Usage : ExitCodes.Failed;
         }
-        var live = await QueryReport.ResolveAsync(settings, hop.Domain, ct);
+        var live = await LiveResolution.ResolveAsync(settings, hop.Domain, ct);
         // This lookup starts with an empty cache; the running daemon may hold state that answers differently.
-        var daemon = await ControlClient.ItemsAsync(settings, "show " + hop.Domain, ct);
+        var daemon = await ControlClient.ItemsAsync(settings, ControlProtocol.ShowCommand(hop.Domain), ct);
         var view = new DaemonView(ControlClient.Describe(settings), daemon is not null, daemon?.FirstOrDefault(), live.Query);
         if (json)
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using Portcullis.Configuration;
 using Portcullis.Core.TlsRpt;
 using Portcullis.TlsRpt;
+using Portcullis.Hosting;
 
 namespace Portcullis.Cli;
 

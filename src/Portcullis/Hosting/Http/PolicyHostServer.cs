@@ -28,8 +28,9 @@ public static class PolicyHostServer
         var domains = settings.PublishedDomains;
         var publish = settings.Config.Publish;
         var acme = publish.AcmeWebroot.Length > 0 ? new AcmeChallenges(publish.AcmeWebroot) : null;
-        var acmeListen = acme is null ? [] : publish.AcmeListen;
-        ListenFailure.Probe([.. publish.Listen.Concat(acmeListen).Select(l => ConfigLoader.ParseListen(l).Tcp!)]);
+        var acmeListen = acme is null ? [] : settings.AcmeListen.OfType<ListenEndpoint.Tcp>().ToList();
+        var policyListen = settings.PublishListen.OfType<ListenEndpoint.Tcp>().ToList();
+        ListenFailure.Probe([.. policyListen.Concat(acmeListen).Select(l => l.EndPoint)]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
         ConsoleLogging.Configure(builder.Logging, settings.Config.LogLevel);
@@ -39,17 +40,17 @@ public static class PolicyHostServer
         {
             k.AddServerHeader = false;
             var certs = k.ApplicationServices.GetRequiredService<CertificateFiles>();
-            foreach (string listen in publish.Listen)
+            foreach (var listen in policyListen)
             {
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo
+                k.Listen(listen.EndPoint, lo => lo
                     .UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices)
                     .UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificateSelector = (_, sni) => Certificate(domains, certs, sni),
                     }));
             }
-            foreach (string listen in acmeListen)
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo.UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices));
+            foreach (var listen in acmeListen)
+                k.Listen(listen.EndPoint, lo => lo.UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices));
         });
         await using var app = builder.Build();
         var requests = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.PolicyHost");
@@ -100,7 +101,7 @@ public static class PolicyHostServer
         }
         app.Logger.LogInformation("Serving MTA-STS policies for {Domains} on {Listen}{Acme}",
             string.Join(", ", domains.Keys), string.Join(", ", publish.Listen),
-            acme is null ? "" : $"; ACME challenges from {publish.AcmeWebroot} on {string.Join(", ", acmeListen)}");
+            acme is null ? "" : $"; ACME challenges from {publish.AcmeWebroot} on {string.Join(", ", acmeListen.Select(l => l.Text))}");
         await app.WaitForShutdownAsync(ct);
         return 0;
     }
