@@ -60,9 +60,9 @@ public static class Daemon
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
         // Create the exporter before the first measurement, then expose the gauges.
         _ = app.Services.GetRequiredService<PrometheusExporter>();
-        var resolver = app.Services.GetRequiredService<PolicyResolver>();
+        var memory = app.Services.GetRequiredService<PolicyMemory>();
         var health = app.Services.GetRequiredService<ResolverHealth>();
-        app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => resolver.CachedDomains, () => health.Validates ? 1 : 0);
+        app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => memory.CachedDomains, () => health.Validates ? 1 : 0);
         // Open the TLS-RPT database now: a path that cannot hold it fails the start with one line, not every request later.
         if (config.Tlsrpt.ReceiveListen.Count > 0 && config.Tlsrpt.Store == "sqlite")
             Configuration.DataFiles.PrepareDatabase(settings.ReportsDatabase, "tlsrpt.reports_database");

@@ -36,11 +36,16 @@ public static class ServiceRegistration
             sp.GetRequiredService<PortcullisMetrics>()));
         services.AddSingleton<IPolicyStore>(sp =>
             settings.OpenStore(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Cache")));
+        services.AddSingleton(sp => new Storage.GuardedPolicyStore(sp.GetRequiredService<IPolicyStore>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<Storage.GuardedPolicyStore>>(), sp.GetRequiredService<PortcullisMetrics>()));
+        services.AddSingleton<PolicyMemory>();
         services.AddSingleton(new StsEngine(settings.Sts));
         services.AddSingleton(sp => settings.CreateDaneResolver(sp.GetRequiredService<IDnsResolver>()));
         services.AddSingleton<ResolverHealth>();
         services.AddHostedService<ResolverSelfTest>();
         services.AddSingleton<PolicyResolver>();
+        services.AddSingleton<PolicyCacheAdmin>();
+        services.AddSingleton<ReplyCache>();
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
         services.AddSingleton<TlsRpt.IReportStore>(_ => new TlsRpt.OpeningReportStore(settings.OpenReportStore));

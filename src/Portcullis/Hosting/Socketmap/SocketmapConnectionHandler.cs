@@ -149,7 +149,7 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Portcul
                 }
             }
             else
-                reply = SocketmapReply.Perm($"malformed request: {why}");
+                reply = SocketmapReply.Perm($"malformed request: {SocketmapRequest.Describe(why)}");
             reply.WriteTo(output);
         }
     }
