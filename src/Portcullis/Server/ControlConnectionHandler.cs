@@ -84,6 +84,7 @@ public sealed class ControlConnectionHandler(PolicyCacheAdmin cache, LiveSetting
         return JsonSerializer.SerializeToUtf8Bytes([.. items.Where(i => only is null || i.Domain == only)], ControlJson.Default.ListCacheItem);
     }
 
+    /// <summary>The canonical domain of a `show`/`purge` argument; null when it is no domain name.</summary>
     public static string? Normalize(string key) =>
-        NextHopParser.Parse(key) is { Kind: NextHopKind.Domain } hop ? hop.Domain : null;
+        Core.Names.DomainName.TryParse(key, out var name) ? name.Value : null;
 }
