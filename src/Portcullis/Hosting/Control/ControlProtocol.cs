@@ -20,7 +20,7 @@ public static class ControlProtocol
 
     /// <summary>The domain a key names, or null when it is not a plain domain (an address, a [host], bad syntax).</summary>
     public static string? NormalizeDomain(string key) =>
-        NextHopParser.Parse(key) is { Kind: NextHopKind.Domain } hop ? hop.Domain : null;
+        Core.Names.DomainName.TryParse(key, out var name) ? name.Value : null;
 
     /// <summary>A command line as its verb and normalised argument (null when absent or not a domain).</summary>
     public static (string? Verb, string? Domain) Parse(string line)
