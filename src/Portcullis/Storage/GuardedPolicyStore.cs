@@ -66,7 +66,8 @@ public sealed class GuardedPolicyStore(IPolicyStore inner, TimeProvider time, IL
 
     public Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken ct) => inner.DeleteExpiredAsync(now, ct);
 
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
+    // The decorator does not own the store it guards: whoever opened it (the container, a command) disposes it once.
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>Counts a failure seen by a caller of the pass-through operations.</summary>
     public void CountFailure() => metrics?.StoreFailures.Add(1);
