@@ -105,6 +105,9 @@ public static class ConfigLoader
         Positive("limits.max_connections", c.Limits.MaxConnections);
         Positive("limits.idle_timeout", c.Limits.IdleTimeout);
         Positive("limits.write_timeout", c.Limits.WriteTimeout);
+        // The host waits 30 s for connections to end at shutdown; the grace must end well before.
+        if (c.Limits.ShutdownGrace is <= 0 or > 20)
+            Err($"limits.shutdown_grace: must be 1 to 20 seconds, not {c.Limits.ShutdownGrace}");
         Positive("limits.max_mx_hosts", c.Limits.MaxMxHosts);
         Positive("refresh.ahead", c.Refresh.Ahead);
         Positive("refresh.idle_after", c.Refresh.IdleAfter);
@@ -270,12 +273,10 @@ public static class ConfigLoader
         }
     }
 
-    private static readonly string[] SmtpTlsModes = ["none", "starttls", "starttls-when-available", "tls"];
-
     private static void ValidateSend(TlsRptSendConfig s, List<string> errors)
     {
-        if (!SmtpTlsModes.Contains(s.SmtpTls))
-            errors.Add($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", SmtpTlsModes)}");
+        if (!SmtpTlsNames.TryParse(s.SmtpTls, out _))
+            errors.Add($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", SmtpTlsNames.All)}");
         if (!TryHostPort(s.SmtpServer, out _, out _))
             errors.Add($"tlsrpt.send.smtp_server: '{s.SmtpServer}' is not HOST:PORT");
         if (s.SendAfter < 0 || s.Spread < 0)
