@@ -272,12 +272,10 @@ public static class ConfigLoader
         }
     }
 
-    private static readonly string[] SmtpTlsModes = ["none", "starttls", "starttls-when-available", "tls"];
-
     private static void ValidateSend(TlsRptSendConfig s, List<string> errors)
     {
-        if (!SmtpTlsModes.Contains(s.SmtpTls))
-            errors.Add($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", SmtpTlsModes)}");
+        if (!SmtpTlsNames.TryParse(s.SmtpTls, out _))
+            errors.Add($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", SmtpTlsNames.All)}");
         if (!TryHostPort(s.SmtpServer, out _, out _))
             errors.Add($"tlsrpt.send.smtp_server: '{s.SmtpServer}' is not HOST:PORT");
         if (s.SendAfter < 0 || s.Spread < 0)

@@ -5,6 +5,8 @@ using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
 using Portcullis.Dns;
 using Portcullis.Http;
+using Portcullis.Observability;
+using Portcullis.Hosting.Jobs;
 using Portcullis.Storage;
 
 namespace Portcullis.Resolution;
