@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(CacheCommandLine());
         root.Subcommands.Add(PolicyHostCommandLine());
         root.Subcommands.Add(RecordsCommandLine());
+        root.Subcommands.Add(RolloutCommand.Create());
         root.Subcommands.Add(CheckCommandLine());
         root.Subcommands.Add(TlsRptCommandLine());
         root.Subcommands.Add(PostfixSetupCommand.Create());
@@ -27,13 +28,13 @@ public static class Program
         return root;
     }
 
-    private static Option<string?> ConfigOption() => new("--config", "-c")
+    internal static Option<string?> ConfigOption() => new("--config", "-c")
     {
         Description = "YAML configuration file (every key has a default); default: " + ConfigLoader.DefaultFile +
             " if it exists, else the built-in defaults",
     };
 
-    private static Option<string?> DnsOption() => new("--dns")
+    internal static Option<string?> DnsOption() => new("--dns")
     {
         Description = "Validating resolver HOST[:PORT] (default: first nameserver in /etc/resolv.conf)",
     };
@@ -230,7 +231,7 @@ public static class Program
         return cmd;
     }
 
-    private static async Task<int> WithSettings(string? path, Action<PortcullisConfig> overrides, Func<Settings, Task<int>> run)
+    internal static async Task<int> WithSettings(string? path, Action<PortcullisConfig> overrides, Func<Settings, Task<int>> run)
     {
         Settings settings;
         try
