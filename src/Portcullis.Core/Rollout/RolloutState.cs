@@ -61,7 +61,13 @@ public static class RolloutPlanner
             if (p is null)
                 return new RolloutDecision.Refused($"{domain}: no rollout in progress to roll back");
             // Back to where it started, with the same steps: the old file first, then its id.
-            return new RolloutDecision.Run(new PendingRollout(p.To, p.ToId, p.From, p.FromId, !p.Rollback, now, []), false);
+            // A rollout that never sent its DNS update left the record as it was: only the file goes back.
+            IReadOnlyList<StepRecord> skip = p.Log.Any(l => l.Step == RolloutStep.UpdateDns) ? [] :
+            [
+                new(RolloutStep.UpdateDns, now, true, "not needed: the rollout never sent its DNS update"),
+                new(RolloutStep.VerifyDns, now, true, "not needed: the record was not changed"),
+            ];
+            return new RolloutDecision.Run(new PendingRollout(p.To, p.ToId, p.From, p.FromId, !p.Rollback, now, skip), false);
         }
         if (request.To is not { } mode)
             return new RolloutDecision.Refused("--to enforce|testing|none or --rollback is required");
