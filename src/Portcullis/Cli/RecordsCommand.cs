@@ -17,7 +17,7 @@ public static class RecordsCommand
             err.WriteLine($"portcullis: {key} is not in publish.domains of the configuration");
             return 64;
         }
-        d = (ServedPolicies.Apply(d.Policy, new Storage.RolloutStateStore(settings.DataDir).Load(domain)), d.Config); // after a rollout: its mode and max_age
+        d = (Publishing.ServedPolicies.Apply(d.Policy, new Storage.RolloutStateStore(settings.DataDir).Load(domain)), d.Config); // after a rollout: its mode and max_age
         var tlsa = new List<TlsaToPublish>();
         foreach (var (mx, file) in d.Config.MxCertificates)
         {
