@@ -207,6 +207,7 @@ public static class Daemon
                 sp.GetRequiredService<TlsRpt.Sending.SessionStore>(), settings.Config.Tlsrpt.Send.RetentionDays,
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TlsRpt.Sending.ReportSchedule>>()));
         }
+        Hosting.Jobs.OwnDomainProbe.Register(services, settings);
         services.AddSingleton(settings.Refresh);
         services.AddSingleton<RefreshService>();
         if (settings.Config.Refresh.Enabled)

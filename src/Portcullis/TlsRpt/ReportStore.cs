@@ -125,6 +125,8 @@ public sealed class OpeningReportStore(Func<IReportStore> open) : IReportStore
 
     public Core.TlsRpt.SummaryPage Summary(DateOnly since, string? domain, int maxRows) => Store().Summary(since, domain, maxRows);
 
+    public DateOnly? LastReportDay(string policyDomain) => Store().LastReportDay(policyDomain);
+
     public void Dispose()
     {
         lock (_lock)

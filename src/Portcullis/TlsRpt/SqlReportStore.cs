@@ -15,6 +15,9 @@ public interface IReportStore : IDisposable
 
     /// <summary>Summary rows from <paramref name="since"/> on, at most <paramref name="maxRows"/>.</summary>
     SummaryPage Summary(DateOnly since, string? domain, int maxRows);
+
+    /// <summary>UTC day of the newest stored report about <paramref name="policyDomain"/>; null: none.</summary>
+    DateOnly? LastReportDay(string policyDomain);
 }
 
 /// <summary>
@@ -138,6 +141,9 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
             : [.. rows.GroupBy(x => x.Day).Select(g => new SummaryDay(g.Key, g.Sum(x => x.Successful), g.Sum(x => x.Failed)))];
         return new SummaryPage(rows, days, truncated);
     });
+
+    public DateOnly? LastReportDay(string policyDomain) => Use(db =>
+        Scalar(db, null, $"SELECT MAX(day) FROM {T("daily")} WHERE policy_domain = @pd", ("pd", policyDomain)) is string day ? Day(day) : (DateOnly?)null);
 
     private SummaryRow Row(DbConnection db, (string Day, string Domain, string Type, long Ok, long Failed) k)
     {
