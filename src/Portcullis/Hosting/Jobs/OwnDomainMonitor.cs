@@ -28,17 +28,30 @@ public sealed class OwnDomainMonitor(IReadOnlyList<string> domains, OwnDomainChe
     /// <summary>The latest result per domain, by name; a domain not checked yet is absent.</summary>
     public IReadOnlyList<OwnDomainStatus> Snapshot => [.. _latest.Values.OrderBy(s => s.Domain, StringComparer.Ordinal)];
 
+    private DateTimeOffset _started;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // ExecuteAsync may begin later on the thread pool: the first run counts from the daemon's start.
+        _started = time.GetUtcNow();
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (domains.Count == 0)
             return;
         try
         {
-            await Task.Delay(MonitorSchedule.FirstDelay(interval, _random()), time, stoppingToken);
+            // Due times count from the start of the previous run, so a slow run does not push later ones back.
+            var due = _started + MonitorSchedule.FirstDelay(interval, _random());
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (due - time.GetUtcNow() is { Ticks: > 0 } wait)
+                    await Task.Delay(wait, time, stoppingToken);
+                var started = time.GetUtcNow();
                 await RunOnceAsync(stoppingToken);
-                await Task.Delay(MonitorSchedule.NextDelay(interval, _random()), time, stoppingToken);
+                due = started + MonitorSchedule.NextDelay(interval, _random());
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
