@@ -17,6 +17,9 @@ namespace Portcullis.Checking;
 /// </summary>
 public sealed partial class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, TimeProvider time, TimeSpan probeTimeout)
 {
+    /// <summary>Per address: connect, greeting, EHLO, STARTTLS and the TLS handshake together.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
+
     private delegate void Adder(CheckKind kind, string area, string title, CheckStatus s, string detail, string? fix = null);
 
     public async Task<IReadOnlyList<CheckItem>> CheckAsync(string domain, CancellationToken ct) => (await RunAsync(domain, ct)).Items;

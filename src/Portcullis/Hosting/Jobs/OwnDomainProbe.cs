@@ -22,7 +22,7 @@ public sealed class OwnDomainProbe(IDnsResolver dns, IPolicyFetcher fetcher, IRe
     public async Task<OwnDomainStatus> CheckAsync(string domain, CancellationToken ct)
     {
         var started = time.GetUtcNow();
-        var found = await new DomainChecker(dns, fetcher, time, CheckCommand.ProbeTimeout).RunAsync(domain, ct);
+        var found = await new DomainChecker(dns, fetcher, time, DomainChecker.ProbeTimeout).RunAsync(domain, ct);
         var (certificate, error) = await HttpsCertificateProbe.RunAsync(dns, "mta-sts." + domain, allowNonPublic, HttpsTimeout, ct);
         return new OwnDomainStatus(domain, time.GetUtcNow(), time.GetUtcNow() - started, OwnDomainJudge.Summarise(found.Items), found.Items,
             found.MxCertificates, certificate, error, LastReport(domain));

@@ -3,13 +3,14 @@ using Portcullis.Configuration;
 using Portcullis.Core.Checking;
 using Portcullis.Core.Protocol;
 using Portcullis.Http;
+using Portcullis.Checking;
 
-namespace Portcullis.Checking;
+namespace Portcullis.Cli;
 
 public static class CheckCommand
 {
     /// <summary>Per address: connect, greeting, EHLO, STARTTLS and the TLS handshake together.</summary>
-    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan ProbeTimeout = DomainChecker.ProbeTimeout;
 
     public static async Task<int> RunAsync(Settings settings, string key, bool json, TextWriter o, CancellationToken ct)
     {
