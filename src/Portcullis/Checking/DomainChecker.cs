@@ -89,27 +89,7 @@ public sealed partial class DomainChecker(IDnsResolver dns, IPolicyFetcher fetch
 
         // TLS-RPT
         var rpt = await dns.QueryTxtAsync("_smtp._tls." + domain, ct);
-        if (rpt.IsError)
-        {
-            Add(CheckKind.TlsRptRecord, "TLS-RPT", "_smtp._tls record", CheckStatus.Fail, rpt.Detail);
-        }
-        else
-        {
-            var records = rpt.Records.Select(r => string.Concat(r)).ToList();
-            if (!records.Any(r => r.StartsWith("v=TLSRPTv1", StringComparison.Ordinal)))
-            {
-                Add(CheckKind.TlsRptRecord, "TLS-RPT", "_smtp._tls record", CheckStatus.Warn, "no TLS-RPT record: you will not hear about delivery failures",
-                    $"Publish _smtp._tls.{domain} TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@{domain}\".");
-            }
-            else if (TlsRptRecord.Problem(records, out var rua) is { } problem)
-            {
-                Add(CheckKind.TlsRptRecord, "TLS-RPT", "_smtp._tls record", CheckStatus.Fail, problem, "Use exactly one record: v=TLSRPTv1; rua=mailto:… or https://…");
-            }
-            else
-            {
-                Add(CheckKind.TlsRptRecord, "TLS-RPT", "_smtp._tls record", CheckStatus.Pass, "reports go to " + string.Join(", ", rua));
-            }
-        }
+        items.Add(TlsRptRecord.Judge(domain, rpt.IsError ? rpt.Detail : null, [.. rpt.Records.Select(r => string.Concat(r))]));
         return new DomainCheckResult(items, certificates);
     }
 

@@ -67,3 +67,18 @@ public sealed class OwnDomainJudgeTests
     public void Certificate_expiry_is_judged_as_check_does(double days, CheckStatus expected) =>
         Assert.Equal(expected, CertificateExpiry.Judge(Now.AddDays(days), Now));
 }
+
+public sealed class TlsRptRecordJudgeTests
+{
+    [Theory]
+    [InlineData(null, new[] { "v=TLSRPTv1; rua=mailto:r@a.test" }, CheckStatus.Pass, "reports go to mailto:r@a.test")]
+    [InlineData(null, new[] { "v=spf1 -all" }, CheckStatus.Warn, "no TLS-RPT record: you will not hear about delivery failures")]
+    [InlineData(null, new[] { "v=TLSRPTv1; rua=http://x.test/" }, CheckStatus.Fail, "rua entry 'http://x.test/' is not a mailto: or https: URI")]
+    [InlineData("SERVFAIL", new string[0], CheckStatus.Fail, "SERVFAIL")]
+    public void The_tls_rpt_finding_belongs_to_its_check(string? error, string[] records, CheckStatus status, string detail)
+    {
+        var item = TlsRptRecord.Judge("a.test", error, records);
+        Assert.Equal((CheckKind.TlsRptRecord, "TLS-RPT", "_smtp._tls record", status, detail), (item.Kind, item.Area, item.Title, item.Status, item.Detail));
+        Assert.Equal(status == CheckStatus.Warn, item.Fix?.Contains("_smtp._tls.a.test", StringComparison.Ordinal) ?? false);
+    }
+}
