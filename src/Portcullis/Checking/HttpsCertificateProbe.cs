@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Portcullis.Core.Monitoring;
-using Portcullis.Dns;
+using Portcullis.Core.Dns;
 
 namespace Portcullis.Checking;
 
