@@ -89,6 +89,9 @@ find "$stage/usr/lib/portcullis" -type f -name '*.so' -exec chmod 0644 {} + -exe
 chmod 0644 "$stage/etc/portcullis/portcullis.yml"
 
 install -m 0644 deploy/debian/portcullis.service deploy/debian/portcullis.socket "$stage/lib/systemd/system/"
+# Monitoring examples: the Grafana dashboard and the Prometheus alert rules (README "Monitoring your own domains").
+install -d "$stage/usr/share/portcullis"
+install -m 0644 deploy/grafana-dashboard.json deploy/prometheus-alerts.yml "$stage/usr/share/portcullis/"
 install -m 0644 deploy/debian/README.Debian deploy/debian/copyright "$stage/usr/share/doc/portcullis/"
 gzip -9n < README.md > "$stage/usr/share/doc/portcullis/README.md.gz"
 sed "s/@VERSION@/$version/" deploy/debian/portcullis.1 | gzip -9n > "$stage/usr/share/man/man1/portcullis.1.gz"

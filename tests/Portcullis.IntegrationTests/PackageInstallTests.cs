@@ -85,6 +85,9 @@ public sealed class PackageInstallTests(PackageFixture package) : IClassFixture<
         Assert.Equal("portcullis 750", (await InRootAsync(root, ["stat", "-c", "%U %a", "/var/lib/portcullis"])).Trim());
         Assert.Contains("ExecStart=/usr/bin/portcullis serve --config /etc/portcullis/portcullis.yml",
             await File.ReadAllTextAsync(root.Outside("/lib/systemd/system/portcullis.service")));
+        // Monitoring examples beside each other: the dashboard and the alert rules over the same metrics.
+        Assert.Contains("portcullis_own_domain_check", await File.ReadAllTextAsync(root.Outside("/usr/share/portcullis/prometheus-alerts.yml")));
+        Assert.Contains("portcullis_own_domain_check", await File.ReadAllTextAsync(root.Outside("/usr/share/portcullis/grafana-dashboard.json")));
 
         // The admin edits the conffile: the test world's policy hosts are on loopback. Nothing else: the
         // resolver is the root's resolv.conf nameserver, the listener the packaged 127.0.0.1:8642.

@@ -3,6 +3,24 @@ namespace Portcullis.Core.Checking;
 /// <summary>The <c>_smtp._tls</c> TXT record of RFC 8460 §3, parsed for a checker.</summary>
 public static class TlsRptRecord
 {
+    /// <summary>The `check` finding for a domain's <c>_smtp._tls</c> TXT records.</summary>
+    /// <param name="lookupError">Why the lookup failed; null when it answered (with or without records).</param>
+    public static CheckItem Judge(string domain, string? lookupError, IReadOnlyList<string> records)
+    {
+        CheckItem Item(CheckStatus s, string detail, string? fix = null) =>
+            new("TLS-RPT", "_smtp._tls record", s, detail, fix) { Kind = CheckKind.TlsRptRecord };
+        if (lookupError is not null)
+            return Item(CheckStatus.Fail, lookupError);
+        if (!records.Any(r => r.StartsWith("v=TLSRPTv1", StringComparison.Ordinal)))
+        {
+            return Item(CheckStatus.Warn, "no TLS-RPT record: you will not hear about delivery failures",
+                $"Publish _smtp._tls.{domain} TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@{domain}\".");
+        }
+        return Problem(records, out var rua) is { } problem
+            ? Item(CheckStatus.Fail, problem, "Use exactly one record: v=TLSRPTv1; rua=mailto:… or https://…")
+            : Item(CheckStatus.Pass, "reports go to " + string.Join(", ", rua));
+    }
+
     /// <returns>Null when valid; otherwise why not.</returns>
     public static string? Problem(IReadOnlyList<string> records, out IReadOnlyList<string> rua)
     {

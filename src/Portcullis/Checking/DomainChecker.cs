@@ -1,11 +1,10 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using Portcullis.Core.Checking;
 using Portcullis.Core.Dane;
 using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;
-using Portcullis.Core.Text;
+using Portcullis.Core.Monitoring;
 using Portcullis.Dns;
 using Portcullis.Http;
 
@@ -16,14 +15,22 @@ namespace Portcullis.Checking;
 /// MX and DNSSEC, MTA-STS record and policy, MX coverage, STARTTLS and certificates per MX host,
 /// TLSA against the certificate actually served, and the TLS-RPT record.
 /// </summary>
-public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, TimeProvider time, TimeSpan probeTimeout)
+public sealed partial class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, TimeProvider time, TimeSpan probeTimeout)
 {
-    private static readonly TimeSpan ExpirySoon = TimeSpan.FromDays(14);
+    /// <summary>Per address: connect, greeting, EHLO, STARTTLS and the TLS handshake together.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
 
-    public async Task<IReadOnlyList<CheckItem>> CheckAsync(string domain, CancellationToken ct)
+    private delegate void Adder(CheckKind kind, string area, string title, CheckStatus s, string detail, string? fix = null);
+
+    public async Task<IReadOnlyList<CheckItem>> CheckAsync(string domain, CancellationToken ct) => (await RunAsync(domain, ct)).Items;
+
+    /// <summary>The findings, plus the certificate each MX host address served (for the own-domain monitor).</summary>
+    public async Task<DomainCheckResult> RunAsync(string domain, CancellationToken ct)
     {
         var items = new List<CheckItem>();
-        void Add(string area, string title, CheckStatus s, string detail, string? fix = null) => items.Add(new(area, title, s, detail, fix));
+        var certificates = new List<HostCertificate>();
+        void Add(CheckKind kind, string area, string title, CheckStatus s, string detail, string? fix = null) =>
+            items.Add(new(area, title, s, detail, fix) { Kind = kind });
 
         // MX
         var mx = await dns.QueryMxAsync(domain, ct);
@@ -31,25 +38,25 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
         switch (mx.Status)
         {
             case DnsStatus.Secure or DnsStatus.Insecure when mx.Records.Any(r => r.Exchange.Length == 0):
-                Add("MX", "MX records", CheckStatus.Info, "null MX (RFC 7505): the domain accepts no mail");
+                Add(CheckKind.Mx, "MX", "MX records", CheckStatus.Info, "null MX (RFC 7505): the domain accepts no mail");
                 break;
             case DnsStatus.Secure or DnsStatus.Insecure:
                 hosts = mx.Records.OrderBy(r => r.Preference).Select(r => r.Exchange).Distinct().ToList();
-                Add("MX", "MX records", CheckStatus.Pass, string.Join(", ", mx.Records.OrderBy(r => r.Preference).Select(r => $"{r.Preference} {r.Exchange}")));
+                Add(CheckKind.Mx, "MX", "MX records", CheckStatus.Pass, string.Join(", ", mx.Records.OrderBy(r => r.Preference).Select(r => $"{r.Preference} {r.Exchange}")));
                 break;
             case DnsStatus.NoData or DnsStatus.NxDomain:
                 if (mx.Status == DnsStatus.NoData)
                     hosts.Add(domain);
-                Add("MX", "MX records", CheckStatus.Warn, $"{mx.Detail}; mail goes to the domain's own address (implicit MX)",
+                Add(CheckKind.Mx, "MX", "MX records", CheckStatus.Warn, $"{mx.Detail}; mail goes to the domain's own address (implicit MX)",
                     "Publish MX records naming your mail servers.");
                 break;
             default:
-                Add("MX", "MX records", CheckStatus.Fail, mx.Detail, "Fix the zone's DNS or DNSSEC: senders cannot deliver while MX lookups fail.");
+                Add(CheckKind.Mx, "MX", "MX records", CheckStatus.Fail, mx.Detail, "Fix the zone's DNS or DNSSEC: senders cannot deliver while MX lookups fail.");
                 break;
         }
         if (mx.HasRecords || mx.Status == DnsStatus.NoData)
         {
-            Add("DNSSEC", "MX records signed", mx.Authenticated ? CheckStatus.Pass : CheckStatus.Warn,
+            Add(CheckKind.Dnssec, "DNSSEC", "MX records signed", mx.Authenticated ? CheckStatus.Pass : CheckStatus.Warn,
                 mx.Authenticated ? "validated (AD)" : "not DNSSEC-validated: DANE cannot protect this domain",
                 mx.Authenticated ? null : "Sign the zone (DNSSEC) to make DANE possible.");
         }
@@ -70,7 +77,7 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
             foreach (string h in hosts)
             {
                 bool covered = MxPatternMatch.Covered(policy.MxPatterns, h);
-                Add("MTA-STS", $"policy covers {h}", covered ? CheckStatus.Pass : policy.Mode == StsMode.Enforce ? CheckStatus.Fail : CheckStatus.Warn,
+                Add(CheckKind.MxCoverage, "MTA-STS", $"policy covers {h}", covered ? CheckStatus.Pass : policy.Mode == StsMode.Enforce ? CheckStatus.Fail : CheckStatus.Warn,
                     covered ? "matches an mx pattern" : $"no mx pattern matches ({string.Join(", ", policy.MxPatterns)}); '*.' covers exactly one label",
                     covered ? null : $"Add 'mx: {h}' to the policy (and a new id), or senders enforcing it will not deliver to {h}.");
             }
@@ -78,65 +85,45 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
 
         // Per MX host: addresses, STARTTLS, certificate, TLSA
         foreach (string h in hosts.Take(10))
-            await CheckHostAsync(h, policy, Add, ct);
+            await CheckHostAsync(h, policy, Add, certificates, ct);
 
         // TLS-RPT
         var rpt = await dns.QueryTxtAsync("_smtp._tls." + domain, ct);
-        if (rpt.IsError)
-        {
-            Add("TLS-RPT", "_smtp._tls record", CheckStatus.Fail, rpt.Detail);
-        }
-        else
-        {
-            var records = rpt.Records.Select(r => string.Concat(r)).ToList();
-            if (!records.Any(r => r.StartsWith("v=TLSRPTv1", StringComparison.Ordinal)))
-            {
-                Add("TLS-RPT", "_smtp._tls record", CheckStatus.Warn, "no TLS-RPT record: you will not hear about delivery failures",
-                    $"Publish _smtp._tls.{domain} TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@{domain}\".");
-            }
-            else if (TlsRptRecord.Problem(records, out var rua) is { } problem)
-            {
-                Add("TLS-RPT", "_smtp._tls record", CheckStatus.Fail, problem, "Use exactly one record: v=TLSRPTv1; rua=mailto:… or https://…");
-            }
-            else
-            {
-                Add("TLS-RPT", "_smtp._tls record", CheckStatus.Pass, "reports go to " + string.Join(", ", rua));
-            }
-        }
-        return items;
+        items.Add(TlsRptRecord.Judge(domain, rpt.IsError ? rpt.Detail : null, [.. rpt.Records.Select(r => string.Concat(r))]));
+        return new DomainCheckResult(items, certificates);
     }
 
-    private async Task<StsPolicy?> CheckMtaStsAsync(string domain, bool daneProtected, Action<string, string, CheckStatus, string, string?> add,
+    private async Task<StsPolicy?> CheckMtaStsAsync(string domain, bool daneProtected, Adder add,
         CancellationToken ct)
     {
         var txt = await dns.QueryTxtAsync("_mta-sts." + domain, ct);
         if (txt.IsError)
         {
-            add("MTA-STS", "_mta-sts record", CheckStatus.Fail, txt.Detail, "Fix the DNS of _mta-sts." + domain);
+            add(CheckKind.MtaStsRecord, "MTA-STS", "_mta-sts record", CheckStatus.Fail, txt.Detail, "Fix the DNS of _mta-sts." + domain);
             return null;
         }
         var parsed = StsTxtParser.Parse(txt.Records);
         switch (parsed.Status)
         {
             case StsTxtStatus.NoRecord when daneProtected:
-                add("MTA-STS", "_mta-sts record", CheckStatus.Info,
+                add(CheckKind.MtaStsRecord, "MTA-STS", "_mta-sts record", CheckStatus.Info,
                     "no MTA-STS record; DANE protects delivery from senders that support it (MTA-STS would add the others)",
                     "Publish a policy too (see `portcullis records`) for senders without DANE.");
                 return null;
             case StsTxtStatus.NoRecord:
-                add("MTA-STS", "_mta-sts record", CheckStatus.Warn, "no MTA-STS record: senders may deliver without TLS under attack",
+                add(CheckKind.MtaStsRecord, "MTA-STS", "_mta-sts record", CheckStatus.Warn, "no MTA-STS record: senders may deliver without TLS under attack",
                     "Publish a policy (see `portcullis records`).");
                 return null;
             case StsTxtStatus.Multiple:
-                add("MTA-STS", "_mta-sts record", CheckStatus.Fail, "several v=STSv1 records: senders treat this as no policy", "Keep exactly one.");
+                add(CheckKind.MtaStsRecord, "MTA-STS", "_mta-sts record", CheckStatus.Fail, "several v=STSv1 records: senders treat this as no policy", "Keep exactly one.");
                 return null;
             case StsTxtStatus.Invalid:
                 // The policy file is still checked, so both problems are known at once.
-                add("MTA-STS", "_mta-sts record", CheckStatus.Fail, $"\"{parsed.Record}\": {parsed.Detail}; senders ignore the policy until this is fixed",
+                add(CheckKind.MtaStsRecord, "MTA-STS", "_mta-sts record", CheckStatus.Fail, $"\"{parsed.Record}\": {parsed.Detail}; senders ignore the policy until this is fixed",
                     "Use v=STSv1; id=<1-32 letters or digits>");
                 break;
             default:
-                add("MTA-STS", "_mta-sts record", CheckStatus.Pass, $"\"{parsed.Record}\" (id {parsed.Id})", null);
+                add(CheckKind.MtaStsRecord, "MTA-STS", "_mta-sts record", CheckStatus.Pass, $"\"{parsed.Record}\" (id {parsed.Id})", null);
                 break;
         }
 
@@ -155,12 +142,12 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
                     "(for a lab, mta_sts.allow_private_addresses: true lets this checker fetch from it).",
                 _ => $"Serve the policy with status 200 at {fetch.Url} (no redirects).",
             };
-            add("MTA-STS", "policy fetch", CheckStatus.Fail, fetch.Outcome.Detail, fix);
+            add(CheckKind.MtaStsPolicy, "MTA-STS", "policy fetch", CheckStatus.Fail, fetch.Outcome.Detail, fix);
             return null;
         }
-        add("MTA-STS", "policy fetch", CheckStatus.Pass, $"HTTP 200, {fetch.ContentType}, {fetch.BodyBytes} bytes, certificate valid for mta-sts.{domain}", null);
+        add(CheckKind.MtaStsPolicy, "MTA-STS", "policy fetch", CheckStatus.Pass, $"HTTP 200, {fetch.ContentType}, {fetch.BodyBytes} bytes, certificate valid for mta-sts.{domain}", null);
         if (fetch.Body is { } body && body.Contains('\n', StringComparison.Ordinal) && !body.Contains("\r\n", StringComparison.Ordinal))
-            add("MTA-STS", "line endings", CheckStatus.Info, "LF line endings; RFC 8461 specifies CRLF (LF is widely accepted)", "Serve CRLF line endings.");
+            add(CheckKind.MtaStsPolicy, "MTA-STS", "line endings", CheckStatus.Info, "LF line endings; RFC 8461 specifies CRLF (LF is widely accepted)", "Serve CRLF line endings.");
         var (status, detail, fixMode) = policy.Mode switch
         {
             StsMode.Enforce when policy.MaxAgeSeconds < 86400 => (CheckStatus.Warn, $"enforce with max_age {policy.MaxAgeSeconds} s: an attacker only has to wait for expiry", "Use max_age of at least 86400 (a week or more is common)."),
@@ -168,21 +155,21 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
             StsMode.Testing => (CheckStatus.Info, $"testing, max_age {policy.MaxAgeSeconds} s: failures are reported, not prevented", "Switch to enforce once TLS-RPT shows no failures."),
             _ => (CheckStatus.Info, "mode none: the policy is being withdrawn", (string?)null),
         };
-        add("MTA-STS", "policy mode", status, detail, fixMode);
+        add(CheckKind.MtaStsPolicy, "MTA-STS", "policy mode", status, detail, fixMode);
         return parsed.Status == StsTxtStatus.Valid ? policy : null;
     }
 
     /// <summary>Senders may reach any address of an MX host, so each is probed (at most this many).</summary>
     private const int MaxProbedAddresses = 8;
 
-    private async Task CheckHostAsync(string host, StsPolicy? policy, Action<string, string, CheckStatus, string, string?> add, CancellationToken ct)
+    private async Task CheckHostAsync(string host, StsPolicy? policy, Adder add, List<HostCertificate> certificates, CancellationToken ct)
     {
         var a = await dns.QueryAAsync(host, ct);
         var aaaa = await dns.QueryAaaaAsync(host, ct);
         var addresses = a.Records.Concat(aaaa.Records).Distinct().Take(MaxProbedAddresses).ToList();
         if (addresses.Count == 0)
         {
-            add(host, "address", CheckStatus.Fail, $"{a.Detail}; {aaaa.Detail}", "Give the MX host A/AAAA records.");
+            add(CheckKind.StartTls, host, "address", CheckStatus.Fail, $"{a.Detail}; {aaaa.Detail}", "Give the MX host A/AAAA records.");
             return;
         }
         var probes = await Task.WhenAll(addresses.Select(ip => StartTlsProbe.RunAsync(host, ip, probeTimeout, ct)));
@@ -191,12 +178,13 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
         foreach (var probe in probes)
         {
             if (probe.Error is not null)
-                add(host, Title("STARTTLS", probe.Address.ToString()), CheckStatus.Fail, $"{probe.Address}: {probe.Error}", "Offer STARTTLS with a valid certificate on port 25.");
+                add(CheckKind.StartTls, host, Title("STARTTLS", probe.Address.ToString()), CheckStatus.Fail, $"{probe.Address}: {probe.Error}", "Offer STARTTLS with a valid certificate on port 25.");
             else
-                add(host, Title("STARTTLS", probe.Address.ToString()), CheckStatus.Pass, $"{probe.Address}: offered and negotiated", null);
+                add(CheckKind.StartTls, host, Title("STARTTLS", probe.Address.ToString()), CheckStatus.Pass, $"{probe.Address}: offered and negotiated", null);
         }
         // Each distinct certificate is judged once, naming the addresses that serve it when they differ.
         var served = probes.Where(p => p.Error is null && p.Chain.Count > 0).GroupBy(p => p.Chain[0].Thumbprint).ToList();
+        certificates.AddRange(served.SelectMany(g => g).Select(p => new HostCertificate(host, p.Address.ToString(), p.Chain[0].NotAfter.ToUniversalTime())));
         if (served.Count == 0)
             return;
         var tlsa = await dns.QueryTlsaAsync("_25._tcp." + host, ct);
@@ -208,7 +196,7 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
     }
 
     private void CheckCertificate(string host, ProbeResult probe, StsPolicy? policy, DnsResult<Core.Dns.TlsaRecord> tlsa, Func<string, string> title,
-        Action<string, string, CheckStatus, string, string?> add)
+        Adder add)
     {
         var leaf = probe.Chain[0];
         bool nameOk = (probe.Errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
@@ -221,19 +209,20 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
             ? matched is not null ? $"subjectAltName DNS:{matched} covers {host}" : $"{leaf.Subject} covers {host} (no subjectAltName)"
             : sans.Count > 0 ? $"subjectAltName DNS:{string.Join(", DNS:", sans)} ({leaf.Subject}) does not cover {host}"
             : $"{leaf.Subject} (no subjectAltName) does not cover {host}";
-        add(host, title("certificate name"), nameOk ? CheckStatus.Pass : sts, nameDetail,
+        add(CheckKind.Certificate, host, title("certificate name"), nameOk ? CheckStatus.Pass : sts, nameDetail,
             nameOk ? null : $"Use a certificate whose subjectAltName includes {host} (required under MTA-STS enforce).");
-        add(host, title("certificate chain"), chainOk ? CheckStatus.Pass : sts, chainOk ? "trusted (Web PKI)" : $"not trusted: {probe.ChainStatus}",
+        add(CheckKind.Certificate, host, title("certificate chain"), chainOk ? CheckStatus.Pass : sts, chainOk ? "trusted (Web PKI)" : $"not trusted: {probe.ChainStatus}",
             chainOk ? null : "Serve the full chain from a publicly trusted CA (required under MTA-STS; DANE-EE does not need it).");
-        var left = leaf.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime;
-        add(host, title("certificate expiry"), left < TimeSpan.Zero ? CheckStatus.Fail : left < ExpirySoon ? CheckStatus.Warn : CheckStatus.Pass,
-            $"expires {leaf.NotAfter.ToUniversalTime():yyyy-MM-dd} ({left.TotalDays:0} days)", left < ExpirySoon ? "Renew the certificate." : null);
+        var notAfter = new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        var expiry = CertificateExpiry.Judge(notAfter, time.GetUtcNow());
+        add(CheckKind.Certificate, host, title("certificate expiry"), expiry,
+            $"expires {notAfter:yyyy-MM-dd} ({CertificateExpiry.DaysLeft(notAfter, time.GetUtcNow()):0} days)", expiry != CheckStatus.Pass ? "Renew the certificate." : null);
 
         if (tlsa.Status == DnsStatus.Secure)
         {
             var usable = tlsa.Records.Where(r => TlsaUsability.WhyUnusable(r) is null).ToList();
             bool match = usable.Any(r => TlsaMatch.Matches(r, probe.Chain));
-            add(host, title("TLSA"), usable.Count == 0 ? CheckStatus.Fail : match ? CheckStatus.Pass : CheckStatus.Fail,
+            add(CheckKind.Tlsa, host, title("TLSA"), usable.Count == 0 ? CheckStatus.Fail : match ? CheckStatus.Pass : CheckStatus.Fail,
                 usable.Count == 0 ? $"{tlsa.Records.Count} TLSA record(s), none usable (usage 2/3, selector 0/1, matching 0/1/2)"
                     : match ? $"{usable.Count} usable TLSA record(s); the served certificate matches"
                     : "no usable TLSA record matches the certificate served: DANE senders will defer",
@@ -241,36 +230,19 @@ public sealed class DomainChecker(IDnsResolver dns, IPolicyFetcher fetcher, Time
         }
         else if (tlsa.Status is DnsStatus.NoData or DnsStatus.NxDomain && tlsa.Authenticated)
         {
-            add(host, title("TLSA"), CheckStatus.Warn, $"no TLSA records at _25._tcp.{host} although the zone is DNSSEC-signed: DANE senders cannot authenticate this host",
+            add(CheckKind.Tlsa, host, title("TLSA"), CheckStatus.Warn, $"no TLSA records at _25._tcp.{host} although the zone is DNSSEC-signed: DANE senders cannot authenticate this host",
                 "Publish 3 1 1 <SHA-256 of the served key> (see `portcullis records`) to protect delivery with DANE.");
         }
         else if (tlsa.Status == DnsStatus.Insecure)
         {
-            add(host, title("TLSA"), CheckStatus.Warn, "TLSA records in an unsigned zone are ignored by senders", "Sign the zone with DNSSEC.");
+            add(CheckKind.Tlsa, host, title("TLSA"), CheckStatus.Warn, "TLSA records in an unsigned zone are ignored by senders", "Sign the zone with DNSSEC.");
         }
         else if (tlsa.IsError)
         {
-            add(host, title("TLSA"), CheckStatus.Fail, tlsa.Detail, "Fix the zone: DANE senders defer mail while TLSA lookups fail.");
+            add(CheckKind.Tlsa, host, title("TLSA"), CheckStatus.Fail, tlsa.Detail, "Fix the zone: DANE senders defer mail while TLSA lookups fail.");
         }
-    }
-
-    public static string Render(string domain, IReadOnlyList<CheckItem> items)
-    {
-        // Banners, EHLO lines, certificate subjects, TXT records and policy text come from the
-        // network: every printed field is escaped so none can drive the terminal (issue 11).
-        static string E(string? s) => TerminalText.Escape(s);
-        var sb = new StringBuilder($"Transport security check for {E(domain)}\n");
-        foreach (var group in items.GroupBy(i => i.Area))
-        {
-            sb.Append('\n').Append(E(group.Key)).Append('\n');
-            foreach (var i in group)
-            {
-                sb.Append($"  [{i.Status.ToString().ToUpperInvariant(),-4}] {E(i.Title)}: {E(i.Detail)}\n");
-                if (i.Fix is not null && i.Status is CheckStatus.Warn or CheckStatus.Fail)
-                    sb.Append($"         fix: {E(i.Fix)}\n");
-            }
-        }
-        sb.Append($"\n{items.Count(i => i.Status == CheckStatus.Pass)} passed, {items.Count(i => i.Status == CheckStatus.Warn)} warnings, {items.Count(i => i.Status == CheckStatus.Fail)} failures\n");
-        return sb.ToString();
     }
 }
+
+/// <summary>What <see cref="DomainChecker.RunAsync"/> found.</summary>
+public sealed record DomainCheckResult(IReadOnlyList<CheckItem> Items, IReadOnlyList<HostCertificate> MxCertificates);

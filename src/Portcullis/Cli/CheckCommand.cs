@@ -27,7 +27,7 @@ public static class CheckCommand
     }
 
     /// <summary>Per address: connect, greeting, EHLO, STARTTLS and the TLS handshake together.</summary>
-    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan ProbeTimeout = DomainChecker.ProbeTimeout;
 
     public static async Task<int> RunAsync(Settings settings, string key, bool json, TextWriter o, TextWriter err, CancellationToken ct)
     {

@@ -112,6 +112,10 @@ public static class ConfigLoader
         Positive("refresh.ahead", c.Refresh.Ahead);
         Positive("refresh.idle_after", c.Refresh.IdleAfter);
         Positive("refresh.max_backoff", c.Refresh.MaxBackoff);
+        if (c.Monitoring.Interval < 10)
+            Err($"monitoring.interval: at least 10 seconds, not {c.Monitoring.Interval}");
+        if (c.Monitoring.Concurrency is < 1 or > 16)
+            Err($"monitoring.concurrency: from 1 to 16, not {c.Monitoring.Concurrency}");
         Positive("dns.timeout_ms", c.Dns.TimeoutMs);
         Positive("dns.attempts", c.Dns.Attempts);
         Positive("cache.negative_ttl", c.Cache.NegativeTtl);

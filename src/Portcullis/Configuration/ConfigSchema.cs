@@ -94,6 +94,13 @@ internal static class ConfigSchema
         { "max_backoff", Int<RefreshConfig>((c, v) => c.MaxBackoff = v) },
     };
 
+    private static readonly Section<MonitoringConfig> Monitoring = new()
+    {
+        { "enabled", Bool<MonitoringConfig>((c, v) => c.Enabled = v) },
+        { "interval", Int<MonitoringConfig>((c, v) => c.Interval = v) },
+        { "concurrency", Int<MonitoringConfig>((c, v) => c.Concurrency = v) },
+    };
+
     private static readonly Section<LimitsConfig> Limits = new()
     {
         { "max_connections", Int<LimitsConfig>((c, v) => c.MaxConnections = v) },
@@ -180,6 +187,7 @@ internal static class ConfigSchema
         { "console", Section((PortcullisConfig c) => c.Console, Console) },
         { "trusted_proxies", List<PortcullisConfig>((c, v) => c.TrustedProxies = v) },
         { "refresh", Section((PortcullisConfig c) => c.Refresh, Refresh) },
+        { "monitoring", Section((PortcullisConfig c) => c.Monitoring, Monitoring) },
         { "limits", Section((PortcullisConfig c) => c.Limits, Limits) },
         { "overrides", Dictionary((PortcullisConfig c) => c.Overrides, () => new OverrideConfig(), Override) },
         { "maps", Dictionary((PortcullisConfig c) => c.Maps, () => new MapConfig(), Map) },

@@ -21,6 +21,7 @@ public sealed class PortcullisConfig
     public MetricsConfig Metrics { get; set; } = new();
     public ConsoleConfig Console { get; set; } = new();
     public RefreshConfig Refresh { get; set; } = new();
+    public MonitoringConfig Monitoring { get; set; } = new();
     public LimitsConfig Limits { get; set; } = new();
     /// <summary>Per-domain static answers, given without lookups (key: domain).</summary>
     public Dictionary<string, OverrideConfig> Overrides { get; set; } = [];
@@ -107,6 +108,16 @@ public sealed class RefreshConfig
     public int IdleAfter { get; set; } = 86400;
     /// <summary>Ceiling (seconds) of the back-off after failed refreshes.</summary>
     public int MaxBackoff { get; set; } = 600;
+}
+
+public sealed class MonitoringConfig
+{
+    /// <summary>Re-run `check` for every publish.domains entry in the daemon and export the results as gauges.</summary>
+    public bool Enabled { get; set; } = true;
+    /// <summary>Seconds between runs (each spread by ±10 %); the first run follows start-up within 30 s.</summary>
+    public int Interval { get; set; } = 3600;
+    /// <summary>Domains checked at the same time.</summary>
+    public int Concurrency { get; set; } = 2;
 }
 
 public sealed class MetricsConfig

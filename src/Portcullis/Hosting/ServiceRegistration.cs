@@ -72,6 +72,7 @@ public static class ServiceRegistration
                 sp.GetRequiredService<TlsRpt.Sending.SessionStore>(), settings.Config.Tlsrpt.Send.RetentionDays,
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TlsRpt.Sending.ReportSchedule>>()));
         }
+        Jobs.OwnDomainProbe.Register(services, settings);
         services.AddSingleton(settings.Refresh);
         services.AddSingleton<RefreshService>();
         if (settings.Config.Refresh.Enabled)

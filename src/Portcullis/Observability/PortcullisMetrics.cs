@@ -31,6 +31,7 @@ public sealed class PortcullisMetrics : IDisposable
         TlsRptFailures = _meter.CreateCounter<long>("portcullis_tlsrpt_failure_sessions_total", description: "Failed sessions in stored TLS-RPT reports, by policy domain and result type");
         TlsRptDatagrams = _meter.CreateCounter<long>("portcullis_tlsrpt_datagrams_total", description: "libtlsrpt datagrams from Postfix, by outcome (recorded, invalid, dropped)");
         TlsRptOutgoingSessions = _meter.CreateCounter<long>("portcullis_tlsrpt_outgoing_sessions_total", description: "Sessions of this server collected for reports, by policy type and result");
+        OwnDomainGauges.Create(_meter, () => OwnDomains);
         TlsRptDeliveries = _meter.CreateCounter<long>("portcullis_tlsrpt_report_deliveries_total", description: "Attempts to deliver generated reports, by kind (mail, https) and outcome (sent, retry, failed)");
     }
 
@@ -51,6 +52,9 @@ public sealed class PortcullisMetrics : IDisposable
     public Counter<long> TlsRptDatagrams { get; }
     public Counter<long> TlsRptOutgoingSessions { get; }
     public Counter<long> TlsRptDeliveries { get; }
+
+    /// <summary>The own-domain monitor's latest results (set by the daemon when it monitors); read at each scrape.</summary>
+    public OwnDomainSource? OwnDomains { get; set; }
 
     /// <summary>Observable gauges read their values when metrics are scraped.</summary>
     public void ObserveGauges(Func<long> cacheEntries, Func<int> resolverValidating)

@@ -15,6 +15,8 @@ public sealed class PrometheusExporter : IDisposable
     private static readonly double[] Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<LabelKey, Series>> _series = new();
+    private readonly Lock _render = new();
+    private long _collection;
 
     // Up to two string tags as a key, so recording a measurement builds no label text (the query path
     // records two per request); other tag sets are keyed by their rendered text.
@@ -25,6 +27,7 @@ public sealed class PrometheusExporter : IDisposable
         public readonly string Labels = labels;
         public double Value;
         public long Count;
+        public long Collection; // observable series: the collection that last reported it
         public readonly long[] BucketCounts = new long[Buckets.Length];
     }
 
@@ -55,6 +58,7 @@ public sealed class PrometheusExporter : IDisposable
                 case { IsObservable: true }:
                     // Observable instruments report their current (for counters: cumulative) value.
                     s.Value = value;
+                    s.Collection = Volatile.Read(ref _collection);
                     break;
                 case Histogram<double>:
                     s.Value += value;
@@ -105,6 +109,13 @@ public sealed class PrometheusExporter : IDisposable
 
     public string Render()
     {
+        lock (_render)
+            return RenderCollected();
+    }
+
+    private string RenderCollected()
+    {
+        long collection = Interlocked.Increment(ref _collection);
         _listener.RecordObservableInstruments();
         var sb = new StringBuilder();
         foreach (var (instrument, byLabels) in _series.OrderBy(kv => kv.Key.Name, StringComparer.Ordinal))
@@ -119,8 +130,14 @@ public sealed class PrometheusExporter : IDisposable
             };
             sb.Append("# HELP ").Append(name).Append(' ').Append(instrument.Description).Append('\n');
             sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-            foreach (var s in byLabels.Values.OrderBy(v => v.Labels, StringComparer.Ordinal))
+            foreach (var (key, s) in byLabels.OrderBy(kv => kv.Value.Labels, StringComparer.Ordinal))
             {
+                // A gauge series its callback no longer reports (a check that stopped applying) goes, not its last value.
+                if (instrument.IsObservable && s.Collection != collection)
+                {
+                    byLabels.TryRemove(key, out _);
+                    continue;
+                }
                 string labels = s.Labels;
                 lock (s)
                 {

@@ -127,6 +127,8 @@ public sealed class OpeningReportStore(Func<IReportStore> open) : IReportStore
 
     public IReadOnlyList<Core.TlsRpt.TlsRptReport> Reports(DateTimeOffset since, int max) => Store().Reports(since, max);
 
+    public DateOnly? LastReportDay(string policyDomain) => Store().LastReportDay(policyDomain);
+
     public void Dispose()
     {
         lock (_lock)

@@ -19,6 +19,9 @@ public interface IReportStore : IDisposable
     /// <summary>The stored reports whose date range ends at or after <paramref name="since"/>, oldest first, at most
     /// <paramref name="max"/> (re-parsed from the kept gzip: `rollout status` needs per-MX detail the summaries drop).</summary>
     IReadOnlyList<TlsRptReport> Reports(DateTimeOffset since, int max);
+
+    /// <summary>UTC day of the newest stored report about <paramref name="policyDomain"/>; null: none.</summary>
+    DateOnly? LastReportDay(string policyDomain);
 }
 
 /// <summary>
@@ -147,6 +150,9 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
         Read(db, $"SELECT raw FROM {T("received")} WHERE end_utc >= @s ORDER BY start_utc, report_id LIMIT @n",
             r => (byte[])r.GetValue(0), ("s", since.ToUnixTimeSeconds()), ("n", (long)max)))
         .Select(raw => ReportInput.Decode(raw).Json is { } json ? TlsRptParser.Parse(json).Report : null).OfType<TlsRptReport>().ToList();
+
+    public DateOnly? LastReportDay(string policyDomain) => Use(db =>
+        Scalar(db, null, $"SELECT MAX(day) FROM {T("daily")} WHERE policy_domain = @pd", ("pd", policyDomain)) is string day ? Day(day) : (DateOnly?)null);
 
     private SummaryRow Row(DbConnection db, (string Day, string Domain, string Type, long Ok, long Failed) k)
     {

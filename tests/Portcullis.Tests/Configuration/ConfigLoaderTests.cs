@@ -33,6 +33,8 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("bogus: 1\n", "FILE:1: unknown key 'bogus'")]
     [InlineData("dns:\n  server: notanip\n", "FILE:2: dns.server: 'notanip' is not HOST[:PORT] with an IP address")]
     [InlineData("cache:\n  type: mongo\n", "FILE:2: cache.type: 'mongo' is not sqlite, redis or postgres")]
+    [InlineData("monitoring:\n  interval: 5\n", "FILE:2: monitoring.interval: at least 10 seconds, not 5")]
+    [InlineData("monitoring:\n  concurrency: 0\n", "FILE:2: monitoring.concurrency: from 1 to 16, not 0")]
     public void Each_rule_names_line_key_and_expectation(string yaml, string expected) =>
         Assert.Equal(expected, Errors(yaml)[0]); // (a policy without mx lines is a second error for max_age)
 

@@ -166,6 +166,10 @@ public sealed class ConfigSchemaTests : IDisposable
         new("refresh.ahead", c => c.Refresh.Ahead, 301),
         new("refresh.idle_after", c => c.Refresh.IdleAfter, 86401),
         new("refresh.max_backoff", c => c.Refresh.MaxBackoff, 601),
+        new("monitoring", c => null, null),
+        new("monitoring.enabled", c => c.Monitoring.Enabled, false),
+        new("monitoring.interval", c => c.Monitoring.Interval, 600),
+        new("monitoring.concurrency", c => c.Monitoring.Concurrency, 3),
         new("limits", c => null, null),
         new("limits.max_connections", c => c.Limits.MaxConnections, -5),
         new("limits.idle_timeout", c => c.Limits.IdleTimeout, 7),
@@ -271,6 +275,7 @@ public sealed class ConfigSchemaTests : IDisposable
         console: { listen: ["127.0.0.1:9643"] }
         trusted_proxies: [127.0.0.1, 10.0.0.0/8]
         refresh: { enabled: no, ahead: 301, idle_after: 86401, max_backoff: 601 }
+        monitoring: { enabled: false, interval: 600, concurrency: 3 }
         limits: {max_connections: -5, idle_timeout: +7, write_timeout: "11", shutdown_grace: 3, max_mx_hosts: 6}
         overrides:
           smarthost.example.net: { policy: "encrypt protocols=>=TLSv1.2" }
