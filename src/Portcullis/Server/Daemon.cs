@@ -33,10 +33,15 @@ public static class Daemon
             if (ConfigLoader.ParseListen(listen).UnixPath is { } unix)
                 await UnixSocketFiles.PrepareAsync(unix, System.Net.Sockets.SocketType.Stream, "listen", ct);
         }
+        foreach (string listen in config.Console.Listen)
+        {
+            if (ConfigLoader.ParseListen(listen).UnixPath is { } unix)
+                await UnixSocketFiles.PrepareAsync(unix, System.Net.Sockets.SocketType.Stream, "console.listen", ct);
+        }
         if (config.Tlsrpt.CollectSocket.Length > 0)
             await UnixSocketFiles.PrepareAsync(config.Tlsrpt.CollectSocket, System.Net.Sockets.SocketType.Dgram, "tlsrpt.collect_socket", ct);
         bool control = settings.ControlSocket is { } controlPath && await PrepareControlSocketAsync(controlPath, ct);
-        ListenFailure.Probe([.. (activated ? [] : config.Listen).Concat(config.Metrics.Listen).Concat(config.Tlsrpt.ReceiveListen)
+        ListenFailure.Probe([.. (activated ? [] : config.Listen).Concat(config.Metrics.Listen).Concat(config.Tlsrpt.ReceiveListen).Concat(config.Console.Listen)
             .Select(l => ConfigLoader.ParseListen(l).Tcp).OfType<System.Net.IPEndPoint>()]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
@@ -53,6 +58,7 @@ public static class Daemon
         builder.Services.AddSingleton(sp => new LiveSettings(settings, configPath, sp.GetRequiredService<ILogger<LiveSettings>>()));
 
         var unixSockets = new List<string>();
+        var privateSockets = new List<string>(); // the console's: mode 0600, like the control socket
         var socketmapEndpoints = new HashSet<string>(StringComparer.Ordinal);
         ListenerGates.Configure(builder, settings, socketmapEndpoints);
         builder.WebHost.ConfigureKestrel(k =>
@@ -83,7 +89,18 @@ public static class Daemon
             foreach (string listen in config.Metrics.Listen)
                 k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => HttpRouting.Tag(lo, HttpRole.Metrics));
             foreach (string listen in config.Console.Listen)
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => HttpRouting.Tag(lo, HttpRole.Console));
+            {
+                var (tcp, unix) = ConfigLoader.ParseListen(listen);
+                if (tcp is not null)
+                {
+                    k.Listen(tcp, lo => HttpRouting.Tag(lo, HttpRole.Console));
+                }
+                else
+                {
+                    k.ListenUnixSocket(unix!, lo => HttpRouting.Tag(lo, HttpRole.Console));
+                    privateSockets.Add(unix!);
+                }
+            }
             foreach (string listen in config.Tlsrpt.ReceiveListen)
             {
                 k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo =>
@@ -97,11 +114,12 @@ public static class Daemon
         });
 
         await using var app = builder.Build();
-        // Each HTTP listener serves only its own purpose: metrics /metrics, report listeners POSTs, the console its page.
+        // Each HTTP listener serves only its own purpose: metrics /metrics, report listeners POSTs, the console its pages and API.
         app.Run(HttpRouting.DispatchAsync);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
         // Create the exporter before the first measurement, then expose the gauges.
         _ = app.Services.GetRequiredService<PrometheusExporter>();
+        Hosting.OperatorConsole.ConsoleSetup.Start(app.Services, settings);
         var resolver = app.Services.GetRequiredService<PolicyResolver>();
         var health = app.Services.GetRequiredService<ResolverHealth>();
         app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => resolver.CachedDomains, () => health.Validates ? 1 : 0);
@@ -127,6 +145,8 @@ public static class Daemon
             var mode = ConfigLoader.ParseMode(config.SocketPermissions);
             foreach (string path in unixSockets)
                 File.SetUnixFileMode(path, path == settings.ControlSocket ? UnixFileMode.UserRead | UnixFileMode.UserWrite : mode);
+            foreach (string path in privateSockets)
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
         var live = app.Services.GetRequiredService<LiveSettings>();
         using var hup = System.Runtime.InteropServices.PosixSignalRegistration.Create(
@@ -207,6 +227,7 @@ public static class Daemon
                 sp.GetRequiredService<TlsRpt.Sending.SessionStore>(), settings.Config.Tlsrpt.Send.RetentionDays,
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TlsRpt.Sending.ReportSchedule>>()));
         }
+        Hosting.OperatorConsole.ConsoleSetup.AddServices(services, settings);
         services.AddSingleton(settings.Refresh);
         services.AddSingleton<RefreshService>();
         if (settings.Config.Refresh.Enabled)
