@@ -16,6 +16,7 @@ public static class ConsoleAssets
         ["/chart.js"] = (Read("chart.js"), "text/javascript; charset=utf-8"),
         ["/domain.js"] = (Read("domain.js"), "text/javascript; charset=utf-8"),
         ["/app.css"] = (Read("app.css"), "text/css; charset=utf-8"),
+        ["/favicon.svg"] = (Read("favicon.svg"), "image/svg+xml"),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static IResult Serve(string path) => Files.TryGetValue(path, out var f)

@@ -21,7 +21,7 @@
     return 10 * p;
   }
 
-  function fmt(n) { return Number(n).toLocaleString("en-US"); }
+  function fmt(n) { return Number(n).toLocaleString("en-US", { maximumFractionDigits: 1 }); }
 
   function showTip(evt, text) {
     const tip = document.getElementById("tip");
@@ -43,7 +43,7 @@
     for (const f of [0, 0.5, 1]) {
       const y = top + height - f * height;
       svg.appendChild(el("line", { class: "grid", x1: left, x2: left + slot * days.length, y1: y, y2: y }));
-      axis.appendChild(el("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, fmt(Math.round(f * max))));
+      axis.appendChild(el("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, fmt(f * max)));
     }
     axis.appendChild(el("line", { x1: left, x2: left, y1: top, y2: top + height }));
     axis.appendChild(el("text", { x: 14, y: top + height / 2, transform: `rotate(-90 14 ${top + height / 2})`, "text-anchor": "middle" }, title));
@@ -70,7 +70,7 @@
   function render(days, label) {
     const slot = Math.max(8, Math.min(36, Math.floor(900 / Math.max(1, days.length))));
     const left = 70, okTop = 10, okH = 140, failTop = okTop + okH + 24, failH = 90, axisY = failTop + failH;
-    const width = left + slot * days.length + 20, height = axisY + 48;
+    const width = Math.max(left + slot * days.length + 20, 260), height = axisY + 48;
     const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": label });
     panel(svg, days, "successful", "ok", okTop, okH, left, slot, "successful / day");
     panel(svg, days, "failed", "fail", failTop, failH, left, slot, "failed / day");
@@ -81,7 +81,7 @@
       if (i % every !== 0) return;
       x.appendChild(el("text", { x: left + i * slot + slot / 2, y: axisY + 14, "text-anchor": "middle" }, d.day.slice(5)));
     });
-    x.appendChild(el("text", { x: left + slot * days.length / 2, y: axisY + 36, "text-anchor": "middle" }, "day (UTC, MM-DD)"));
+    x.appendChild(el("text", { x: left, y: axisY + 36 }, "day (UTC, MM-DD)"));
     svg.appendChild(x);
 
     const box = document.createElement("div");
