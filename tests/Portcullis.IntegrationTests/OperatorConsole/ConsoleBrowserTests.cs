@@ -126,6 +126,56 @@ public sealed class ConsoleBrowserTests(ConsoleWorldFixture world) : IClassFixtu
             Assert.True(new FileInfo(Path.Combine(BrowserDriver.Artifacts, png)).Length > 10_000, png);
     }
 
+    [Fact]
+    public async Task The_api_needs_the_token_and_the_report_listener_serves_none_of_the_console()
+    {
+        using var anonymous = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        using var wrong = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        wrong.DefaultRequestHeaders.Authorization = new("Bearer", ConsoleWorldFixture.Token + "x");
+        using var basic = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        basic.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String("admin:"u8.ToArray().Concat(System.Text.Encoding.UTF8.GetBytes(ConsoleWorldFixture.Token)).ToArray()));
+        using var api = Api();
+        string[] endpoints = ["/api/overview", "/api/cache", $"/api/domain?name={ConsoleWorldFixture.DaneDomain}", "/api/tlsrpt/received", "/api/tlsrpt/sent", "/api/domains"];
+        foreach (string path in endpoints)
+        {
+            foreach (var client in new[] { anonymous, wrong, basic }) // basic is not configured here: the token is the only key
+            {
+                using var refused = await client.GetAsync(world.BaseUrl + path, _ct);
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+                Assert.Contains("Bearer", refused.Headers.WwwAuthenticate.ToString());
+                Assert.DoesNotContain(ConsoleWorldFixture.OwnDomain, await refused.Content.ReadAsStringAsync(_ct));
+            }
+            using var ok = await api.GetAsync(world.BaseUrl + path, _ct);
+            Assert.True(ok.IsSuccessStatusCode, $"{path}: {(int)ok.StatusCode} {await ok.Content.ReadAsStringAsync(_ct)}");
+            Assert.Equal("application/json", ok.Content.Headers.ContentType?.MediaType);
+        }
+        // A state change needs the token and the console's own header (which a cross-site form cannot send).
+        string purge = $"{world.BaseUrl}/api/domain/purge?name=nothing-cached.example";
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.PostAsync(purge, null, _ct)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await api.PostAsync(purge, null, _ct)).StatusCode);
+        using (var withHeader = new HttpRequestMessage(HttpMethod.Post, purge))
+        {
+            withHeader.Headers.Add("X-Portcullis-Console", "1");
+            using var r = await api.SendAsync(withHeader, _ct);
+            Assert.Equal("{\"domain\":\"nothing-cached.example\",\"purged\":0}", await r.Content.ReadAsStringAsync(_ct));
+        }
+        using (var bad = await api.GetAsync($"{world.BaseUrl}/api/domain?name=not_a..domain", _ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal("{\"error\":\"not a domain name: not_a..domain\"}", await bad.Content.ReadAsStringAsync(_ct));
+        }
+        // The page itself carries no data and runs only the console's own scripts.
+        using (var page = await anonymous.GetAsync(world.BaseUrl + "/", _ct))
+        {
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.DoesNotContain(ConsoleWorldFixture.OwnDomain, await page.Content.ReadAsStringAsync(_ct));
+        }
+        // The public report listener: only report POSTs; the console, its files and its API are not there, token or not.
+        foreach (string path in new[] { "/", "/app.js", "/api/overview", "/api/tlsrpt/received" })
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await api.GetAsync($"http://127.0.0.1:{world.ReportPort}{path}", _ct)).StatusCode);
+    }
+
     private static string S(BrowserResult r) => r.Value?.GetValueKind() == System.Text.Json.JsonValueKind.String ? r.Value.GetValue<string>() : r.Value?.ToJsonString() ?? "";
 
     private static HttpClient Api()

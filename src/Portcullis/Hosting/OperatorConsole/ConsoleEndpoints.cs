@@ -74,7 +74,7 @@ public static class ConsoleEndpoints
     private static IResult NotFound() => Results.Text("not found\n", statusCode: StatusCodes.Status404NotFound);
 
     private static IResult BadDomain(string? name) =>
-        ConsoleApi.Error(StatusCodes.Status400BadRequest, $"'{name}' is not a domain name");
+        ConsoleApi.Error(StatusCodes.Status400BadRequest, $"not a domain name: {name}");
 
     /// <summary>The canonical A-label of a domain name, as the socketmap keys it; null for anything else.</summary>
     public static string? Domain(string? name) =>
