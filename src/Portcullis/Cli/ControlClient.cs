@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Portcullis.Cache;
 using Portcullis.Configuration;
-using Portcullis.Server;
+using Portcullis.Hosting.Control;
 
 namespace Portcullis.Cli;
 

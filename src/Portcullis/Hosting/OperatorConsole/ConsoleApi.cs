@@ -11,11 +11,11 @@ namespace Portcullis.Hosting.OperatorConsole;
 
 /// <summary>
 /// The console's JSON documents about the resolver and the cache, from the daemon's own objects: the resolver
-/// self-test, <see cref="PolicyResolver"/>'s cache (as the control socket lists it, overrides first) and the
+/// self-test, the cache (<see cref="PolicyCacheAdmin"/>, as the control socket lists it, overrides first) and the
 /// same live resolution with evidence that <c>query</c> prints (<see cref="QueryCommand.ResolveLiveAsync"/>).
 /// </summary>
-public sealed class ConsoleApi(Settings settings, LiveSettings live, PolicyResolver resolver, ResolverHealth health, ConsoleStats stats,
-    TimeProvider time)
+public sealed class ConsoleApi(Settings settings, LiveSettings live, PolicyResolver resolver, PolicyCacheAdmin cache, PolicyMemory memory,
+    ResolverHealth health, ConsoleStats stats, TimeProvider time)
 {
     public const int MaxPageSize = 200, DefaultPageSize = 50, MaxLiveLookups = 2;
     /// <summary>A live lookup is bounded by its DNS and fetch timeouts; this caps the whole of it.</summary>
@@ -31,7 +31,7 @@ public sealed class ConsoleApi(Settings settings, LiveSettings live, PolicyResol
         var r = health.State;
         return new Overview(now, stats.StartedAt, (long)(now - stats.StartedAt).TotalSeconds,
             new ResolverState(r.Validates, r.Trust.ToString(), r.Detail, r.CheckedAt == DateTimeOffset.MinValue ? null : r.CheckedAt),
-            resolver.CachedDomains,
+            memory.CachedDomains,
             stats.Counts("portcullis_queries_total"), stats.Counts("portcullis_https_fetch_failures_total"),
             stats.Counts("portcullis_dns_failures_total"), stats.Counts("portcullis_cache_store_failures_total"),
             stats.Counts("portcullis_prefetch_total"), stats.Counts("portcullis_tlsrpt_reports_total"));
@@ -39,7 +39,7 @@ public sealed class ConsoleApi(Settings settings, LiveSettings live, PolicyResol
 
     /// <summary>What Postfix gets now per domain, overrides first, as <c>cache list</c> shows it.</summary>
     public async Task<IReadOnlyList<CacheItem>> ItemsAsync(CancellationToken ct) =>
-        CacheItem.WithOverrides(await resolver.ListAsync(live.Current.Render, ct), live.Current.Overrides, time.GetUtcNow());
+        CacheItem.WithOverrides(await cache.ListAsync(live.Current.Render, ct), live.Current.Overrides, time.GetUtcNow());
 
     public async Task<CachePage> CacheAsync(string? query, int page, int size, CancellationToken ct)
     {
@@ -85,7 +85,7 @@ public sealed class ConsoleApi(Settings settings, LiveSettings live, PolicyResol
             Core.Policy.AnswerRenderer.Render(r.Answer, false, live.Current.Render).ToString());
     }
 
-    public async Task<PurgeResult> PurgeAsync(string domain, CancellationToken ct) => new(domain, await resolver.PurgeAsync(domain, ct));
+    public async Task<PurgeResult> PurgeAsync(string domain, CancellationToken ct) => new(domain, await cache.PurgeAsync(domain, ct));
 
     public static IResult Error(int status, string message) =>
         Results.Json(new ApiError(message), ConsoleJson.Default.ApiError, statusCode: status);

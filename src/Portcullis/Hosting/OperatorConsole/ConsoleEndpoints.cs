@@ -11,7 +11,7 @@ namespace Portcullis.Hosting.OperatorConsole;
 /// <summary>
 /// Everything the console listener serves: the static front end (<see cref="ConsoleAssets"/>, data-free, so the
 /// login form can load) and the JSON API under <c>/api/</c>, which needs the configured credential. Reached only
-/// through a listener tagged as the console (<see cref="Server.HttpRouting"/>), never through the report listener.
+/// through a listener tagged as the console (<see cref="Http.HttpRouting"/>), never through the report listener.
 /// </summary>
 public static class ConsoleEndpoints
 {

@@ -1,0 +1,121 @@
+using System.Globalization;
+using Portcullis.Configuration;
+using Portcullis.Core.TlsRpt;
+using Portcullis.TlsRpt;
+
+namespace Portcullis.Cli;
+
+/// <summary><c>tlsrpt import</c> and <c>tlsrpt summary</c>.</summary>
+public static class TlsRptCommand
+{
+    public static int Import(Settings s, IReadOnlyList<string> paths, TextWriter o)
+    {
+        using var store = s.OpenReportStore();
+        var receiver = new ReportReceiver(store, TimeProvider.System);
+        int invalid = 0, stored = 0, duplicate = 0;
+        foreach (string path in paths)
+        {
+            if (!File.Exists(path) && !Directory.Exists(path))
+            {
+                o.WriteLine($"{path}: not found");
+                invalid++;
+                continue;
+            }
+            foreach (var (source, outcome, detail) in receiver.Import(path))
+            {
+                o.WriteLine($"{source}: {outcome.ToString().ToLowerInvariant()}: {detail}");
+                _ = outcome switch
+                {
+                    ReceiveOutcome.Invalid => invalid++,
+                    ReceiveOutcome.Duplicate => duplicate++,
+                    _ => stored++,
+                };
+            }
+        }
+        o.WriteLine($"{stored} stored, {duplicate} duplicate, {invalid} failed");
+        return invalid == 0 ? 0 : 1;
+    }
+
+    public const int ExitUsage = 64; // EX_USAGE
+
+    /// <summary>
+    /// A YYYY-MM-DD option value, or null after one line naming the option, the input and the
+    /// expected form on stderr (the caller exits 64).
+    /// </summary>
+    public static DateOnly? ParseDay(string option, string value, TextWriter err)
+    {
+        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            return day;
+        err.WriteLine($"portcullis: {option} '{value}' is not a date; expected YYYY-MM-DD (a real calendar day, e.g. 2026-02-28)");
+        return null;
+    }
+
+    public const int DefaultSummaryLimit = 1000;
+
+    /// <summary>The --since day (default: 30 days ago); null after the one-line usage error.</summary>
+    private static DateOnly? Since(string? since) =>
+        since is null ? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30)) : ParseDay("--since", since, Console.Error);
+
+    public static int Summary(Settings s, string? domain, string? since, TextWriter o, int limit = DefaultSummaryLimit)
+    {
+        if (Since(since) is not { } from)
+            return ExitUsage;
+        using var store = s.OpenReportStore();
+        var page = store.Summary(from, domain?.TrimEnd('.').ToLowerInvariant(), limit);
+        var rows = page.Rows;
+        o.WriteLine($"{"DAY",-10} {"POLICY DOMAIN",-30} {"TYPE",-15} {"OK",8} {"FAILED",8}  FAILURES (sending MTA IPs)");
+        foreach (var r in rows)
+        {
+            string failures = string.Join("; ", r.Failures.Select(f => $"{f.ResultType} {f.Sessions} ({string.Join(", ", f.SendingIps)})"));
+            o.WriteLine($"{r.Day:yyyy-MM-dd} {r.PolicyDomain,-30} {r.PolicyType,-15} {r.Successful,8} {r.Failed,8}  {failures}");
+        }
+        o.WriteLine($"{rows.Count} row(s) since {from:yyyy-MM-dd}{(page.Truncated ? $" (more not shown: --limit, --domain or --since)" : "")}");
+        return 0;
+    }
+
+    /// <summary><c>tlsrpt send</c>: generate the reports that are due (or one day's now) and deliver what is pending.</summary>
+    public static async Task<int> SendAsync(Settings s, string? day, TextWriter o, CancellationToken ct)
+    {
+        DateOnly? forced = null;
+        if (day == "today")
+            forced = DateOnly.FromDateTime(DateTime.UtcNow);
+        else if (day is not null && (forced = ParseDay("--day", day, Console.Error)) is null)
+            return ExitUsage;
+        if (!s.Config.Tlsrpt.Send.Enabled)
+        {
+            // Without it the identity fields were never validated: reports would lack required fields.
+            await Console.Error.WriteLineAsync("portcullis: tlsrpt.send.enabled is false in this configuration; " +
+                "set it with organization_name, contact_info and mail_from (see README, \"Reporting your own sessions\")");
+            return 78;
+        }
+        using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
+        var dns = s.CreateResolver();
+        using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
+        var run = await s.CreateReportSender(store, dns, TimeProvider.System, loggers.CreateLogger("tlsrpt")).RunAsync(forced, ct);
+        foreach (string id in run.Generated)
+            o.WriteLine($"generated {id}");
+        foreach (string d in run.Delivered)
+            o.WriteLine($"delivered {d}");
+        foreach (string f in run.Failed)
+            o.WriteLine($"NOT delivered {f}");
+        o.WriteLine($"{run.Generated.Count} report(s) generated, {run.Delivered.Count} delivered, {run.Failed.Count} not delivered");
+        return run.Failed.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary><c>tlsrpt sent</c>: generated reports and the state of each delivery.</summary>
+    public static int Sent(Settings s, string? since, TextWriter o)
+    {
+        if (Since(since) is not { } from)
+            return ExitUsage;
+        using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
+        var rows = store.Deliveries(from);
+        o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"OK",7} {"FAILED",7} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");
+        foreach (var r in rows)
+        {
+            o.WriteLine($"{r.Day:yyyy-MM-dd} {r.Domain,-30} {r.Successful,7} {r.Failed,7} {r.Status,-8} {r.Attempts,5}  " +
+                $"{r.Destination}{(r.LastError is null ? "" : "  " + r.LastError)}");
+        }
+        o.WriteLine($"{rows.Count} delivery row(s) since {from:yyyy-MM-dd}");
+        return 0;
+    }
+}

@@ -1,0 +1,30 @@
+using Portcullis.Configuration;
+
+namespace Portcullis.Hosting;
+
+/// <summary>Every listener the daemon serves, for the start-up log: an administrator sees what is exposed where.</summary>
+public static class ListenerSummary
+{
+    public static IEnumerable<string> Describe(Settings settings, bool activated, bool control)
+    {
+        var c = settings.Config;
+        string mode = "mode " + c.SocketPermissions;
+        if (activated)
+            yield return "socketmap on sockets from systemd";
+        foreach (string listen in activated ? [] : c.Listen)
+            yield return ConfigLoader.ParseListen(listen).UnixPath is { } unix ? $"socketmap on unix:{unix} ({mode})" : $"socketmap on {listen}";
+        if (control)
+            yield return $"control (cache commands) on unix:{settings.ControlSocket} (mode 0600)";
+        foreach (string listen in c.Metrics.Listen)
+            yield return $"metrics (GET /metrics) on http://{listen}";
+        string scheme = c.Tlsrpt.ReceiveCertificate.Length > 0 ? "https" : "http";
+        foreach (string listen in c.Tlsrpt.ReceiveListen)
+            yield return $"TLS-RPT reports (POST only) on {scheme}://{listen}";
+        string auth = c.Console.TokenFile.Length > 0 || c.Console.PasswordFile.Length > 0 ? "token/password required" : "NO authentication";
+        foreach (string listen in c.Console.Listen)
+            yield return ConfigLoader.ParseListen(listen).UnixPath is { } unix
+                ? $"operator console on unix:{unix} (mode 0600, {auth})" : $"operator console on http://{listen} ({auth})";
+        if (c.Tlsrpt.CollectSocket.Length > 0)
+            yield return $"TLS-RPT collector (datagrams from Postfix) on unix:{c.Tlsrpt.CollectSocket} ({mode})";
+    }
+}
