@@ -66,6 +66,9 @@ public sealed class ConsoleWorldFixture : IAsyncLifetime
                 {OwnDomain}: {"{"} mode: testing, mx: [mx.{OwnDomain}], certificate: {Dir.File("own.pem")}, key: {Dir.File("own.key")} {"}"}
             """;
         Daemon = await DaemonProcess.StartAsync(Dns.ResolverEndpoint, Ca.ChildEnvironment, Dir.File("cache.db"), yaml, cts.Token);
+        // Ready means the socketmap port accepts; the HTTP listeners are bound in the same start, a moment apart.
+        foreach (int port in new[] { ConsolePort, ReportPort })
+            Assert.True(await FreePort.WaitUntilListeningAsync(port, 300, cts.Token), $"nothing listens on {port}:\n{Daemon.Output}");
         await using (var client = await SocketmapClient.ConnectAsync(Daemon.Port, cts.Token))
             Assert.StartsWith("OK dane-only", await client.QueryAsync("QUERY", DaneDomain, cts.Token));
 
