@@ -12,7 +12,7 @@ namespace Portcullis.Hosting.OperatorConsole;
 /// <summary>
 /// The console's JSON documents about the resolver and the cache, from the daemon's own objects: the resolver
 /// self-test, the cache (<see cref="PolicyCacheAdmin"/>, as the control socket lists it, overrides first) and the
-/// same live resolution with evidence that <c>query</c> prints (<see cref="QueryCommand.ResolveLiveAsync"/>).
+/// same live resolution with evidence that <c>query</c> prints (<see cref="LiveResolution"/>, <see cref="QueryReportJson"/>).
 /// </summary>
 public sealed class ConsoleApi(Settings settings, LiveSettings live, PolicyResolver resolver, PolicyCacheAdmin cache, PolicyMemory memory,
     ResolverHealth health, ConsoleStats stats, TimeProvider time)
@@ -60,13 +60,13 @@ public sealed class ConsoleApi(Settings settings, LiveSettings live, PolicyResol
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(LiveLookupTimeout);
-            var lookup = await QueryCommand.ResolveLiveAsync(settings, domain, cts.Token);
+            var lookup = await LiveResolution.ResolveAsync(settings, domain, cts.Token);
             var cached = (await ItemsAsync(ct)).FirstOrDefault(i => i.Domain == domain);
             var doc = new JsonObject
             {
                 ["domain"] = domain,
                 ["exit_status"] = QueryCommand.ExitFor(lookup.Resolution),
-                ["evidence"] = lookup.Report.ToJson(),
+                ["evidence"] = lookup.ToJson(),
                 ["cache"] = cached is null ? null : JsonSerializer.SerializeToNode(cached, ConsoleJson.Default.CacheItem),
                 ["cache_agrees"] = cached?.Reply is { } reply ? reply == lookup.Query : null,
             };

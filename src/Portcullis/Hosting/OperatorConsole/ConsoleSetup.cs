@@ -15,6 +15,10 @@ public static class ConsoleSetup
         services.TryAddSingleton<IReadinessSource, NoReadiness>();
     }
 
+    /// <summary>The console's unix sockets are the daemon user's only (mode 0600), like the control socket.</summary>
+    public static bool IsConsoleSocket(Settings settings, string path) =>
+        settings.ConsoleListen.OfType<ListenEndpoint.Unix>().Any(u => u.Path == path);
+
     /// <summary>Reads the credentials (a bad file stops the start with one line) and starts counting before the first query.</summary>
     public static void Start(IServiceProvider services, Settings settings)
     {
