@@ -3,14 +3,15 @@
 # test world), postfix (postmap and real deliveries), openssl/dig, redis-server and PostgreSQL (shared
 # cache), curl, iproute2 (network namespaces), systemd's tools (unit verification, socket
 # activation), debootstrap (Debian roots for another release's Postfix, e.g. trixie's 3.10), haproxy (PROXY
-# protocol in front of policy-host), pebble and certbot (ACME issuance through policy-host's webroot).
+# protocol in front of policy-host), pebble and certbot (ACME issuance through policy-host's webroot), chromium,
+# node and npm (the operator console in a real browser: playwright-core from tests/browser drives Debian's Chromium),
 # knot (the authoritative server `rollout` updates by RFC 2136 with TSIG; nsupdate from dnsutils sends it).
 # Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
 set -eu
 
 PATH="$PATH:/usr/sbin:/sbin"
 missing=""
-for bin in nsd unbound knotd nsupdate haproxy pebble certbot unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl debootstrap lintian dpkg-shlibdeps; do
+for bin in nsd unbound knotd nsupdate haproxy pebble certbot unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl debootstrap lintian dpkg-shlibdeps chromium node npm; do
     command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
 done
 # Native AOT links with clang (any version ILCompiler finds) against zlib.
@@ -33,7 +34,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
     nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl \
-    debootstrap lintian dpkg-dev clang zlib1g-dev haproxy pebble certbot knot
+    debootstrap lintian dpkg-dev clang zlib1g-dev haproxy pebble certbot knot chromium nodejs npm
 
 # The tests run their own instances on random loopback ports; system services are not needed.
 # Stopping them is best effort (there may be no systemd, e.g. in containers).
@@ -42,4 +43,6 @@ for svc in nsd unbound knot postfix redis-server postgresql haproxy certbot.time
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi
 done
+# playwright-core, pinned by tests/browser/package-lock.json (no browser download: it drives /usr/bin/chromium).
+(cd "$(dirname "$0")/../tests/browser" && npm ci --no-audit --no-fund)
 echo "install-test-deps: done"

@@ -11,6 +11,8 @@ if ! scripts/install-test-deps.sh; then
 fi
 
 results=$(mktemp -d)
+# What CI keeps after the run: the console's screenshots (ConsoleBrowserTests) under artifacts/console.
+export PORTCULLIS_ARTIFACTS="${PORTCULLIS_ARTIFACTS:-$PWD/artifacts}"
 prep_failed=0
 # The native binary (Native AOT) and the Debian package, built once before the tests: the
 # integration tests run that binary (PORTCULLIS_TEST_BINARY), so an AOT-only failure cannot hide

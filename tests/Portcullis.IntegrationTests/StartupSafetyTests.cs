@@ -286,7 +286,7 @@ public sealed class StartupSafetyTests : IDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var content = new StringContent(Report, Encoding.UTF8, "application/tlsrpt+json");
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsync($"http://127.0.0.1:{port}/tlsrpt", content, _ct)).StatusCode);
-        Assert.Contains("Sender", await http.GetStringAsync($"http://127.0.0.1:{console}/", _ct));
+        Assert.Contains("Sender", await http.GetStringAsync($"http://127.0.0.1:{console}/api/tlsrpt/received", _ct));
         // Received reports go beside tlsrpt.database, in the state directory.
         Assert.True(File.Exists(Path.Combine(state, "reports", "tlsrpt-reports.db")));
         Assert.True(File.Exists(Path.Combine(state, "cache", "policies.db")));

@@ -63,6 +63,9 @@ public sealed class TlsRptHardeningTests(Xunit.Abstractions.ITestOutputHelper ou
         string yaml = $"data_dir: {dataDir ?? _dir}\ntlsrpt:\n  receive_listen: [\"127.0.0.1:{reports}\"]\n{extraYaml}"
             + $"metrics:\n  listen: [\"127.0.0.1:{metrics}\"]\nconsole:\n  listen: [\"127.0.0.1:{console}\"]\n";
         var daemon = await DaemonProcess.StartAsync(NoResolver, new Dictionary<string, string>(), Path.Combine(_dir, "cache.db"), yaml, _ct);
+        // Ready means the socketmap port accepts; the HTTP listeners are bound in the same start, a moment apart.
+        foreach (int port in new[] { reports, metrics, console })
+            Assert.True(await World.FreePort.WaitUntilListeningAsync(port, 300, _ct), $"nothing listens on {port}:\n{daemon.Output}");
         return (daemon, reports, metrics, console);
     }
 
@@ -100,7 +103,13 @@ public sealed class TlsRptHardeningTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync($"http://127.0.0.1:{console}/metrics", _ct)).StatusCode);
         Assert.Contains("portcullis_tlsrpt_reports_total{outcome=\"stored\"} 2", await _http.GetStringAsync($"http://127.0.0.1:{metrics}/metrics", _ct));
-        Assert.Contains("d0-h2.example", await _http.GetStringAsync($"http://127.0.0.1:{console}/", _ct));
+        Assert.Contains("d0-h2.example", await _http.GetStringAsync($"http://127.0.0.1:{console}/api/tlsrpt/received", _ct));
+        // Without a token the console answers only to names that cannot be rebound to 127.0.0.1 by someone else's DNS.
+        using (var req = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{console}/api/tlsrpt/received"))
+        {
+            req.Headers.Host = $"rebound.example:{console}";
+            Assert.Equal(HttpStatusCode.MisdirectedRequest, (await _http.SendAsync(req, _ct)).StatusCode);
+        }
     }
 
     [Fact]
@@ -121,10 +130,10 @@ public sealed class TlsRptHardeningTests(Xunit.Abstractions.ITestOutputHelper ou
             using var r = await PostAsync(_http, url, Encoding.UTF8.GetBytes(Report($"max{i}", 1, ok: "1000000000000").Replace($"d0-max{i}", "d0-max")), _ct);
             Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         }
-        using (var page = await _http.GetAsync($"http://127.0.0.1:{console}/", _ct))
+        using (var page = await _http.GetAsync($"http://127.0.0.1:{console}/api/tlsrpt/received", _ct))
         {
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-            Assert.Contains("<td>2000000000000</td>", await page.Content.ReadAsStringAsync(_ct));
+            Assert.Contains("\"successful\":2000000000000", await page.Content.ReadAsStringAsync(_ct));
         }
         var summary = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["tlsrpt", "summary", "--config", Config(daemon)], _ct);
         Assert.True(summary.ExitCode == 0, summary.Stderr);
@@ -196,7 +205,7 @@ public sealed class TlsRptHardeningTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.Equal(HttpStatusCode.OK, dup.StatusCode); // a sender retrying a stored report still hears "stored"
         Assert.True(await daemon.WaitForOutputAsync("TLS-RPT report store is full"), daemon.Output);
         Assert.Single(daemon.Output.Split('\n'), l => l.Contains("TLS-RPT report store is full", StringComparison.Ordinal));
-        Assert.Contains("d0-q0.example", await _http.GetStringAsync($"http://127.0.0.1:{console}/", _ct));
+        Assert.Contains("d0-q0.example", await _http.GetStringAsync($"http://127.0.0.1:{console}/api/tlsrpt/received", _ct));
         var summary = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["tlsrpt", "summary", "--config", Config(daemon)], _ct);
         Assert.Contains($"{stored * 10} row(s)", summary.Stdout);
         var file = new FileInfo(Path.Combine(_dir, "tlsrpt-reports.db"));

@@ -175,9 +175,12 @@ public static class ConfigLoader
             });
         }
         foreach (string l in c.Console.Listen)
+            Try(() => ParseListen(l, "console.listen"));
+        // The secrets themselves are read when the daemon starts (Hosting/OperatorConsole/ConsoleAuth).
+        foreach (var (key, file) in new[] { ("console.token_file", c.Console.TokenFile), ("console.password_file", c.Console.PasswordFile) })
         {
-            if (ParseListen(l).Tcp is null)
-                throw new ConfigException($"console.listen: '{l}' must be HOST:PORT");
+            if (file.Length > 0 && c.Console.Listen.Count == 0)
+                Err($"{key}: set, but console.listen is empty (the console is off)");
         }
         Positive("tlsrpt.receive_workers", c.Tlsrpt.ReceiveWorkers);
         if (c.Tlsrpt.ReceiveQueue < 0)

@@ -84,6 +84,8 @@ internal static class ConfigSchema
     private static readonly Section<ConsoleConfig> Console = new()
     {
         { "listen", List<ConsoleConfig>((c, v) => c.Listen = v) },
+        { "token_file", Text<ConsoleConfig>((c, v) => c.TokenFile = v) },
+        { "password_file", Text<ConsoleConfig>((c, v) => c.PasswordFile = v) },
     };
 
     private static readonly Section<RefreshConfig> Refresh = new()

@@ -128,9 +128,12 @@ public sealed class MetricsConfig
 
 public sealed class ConsoleConfig
 {
-    /// <summary>HTTP listeners (HOST:PORT) for the operator's pages (the TLS-RPT summary at <c>/</c>); empty: off.
-    /// No authentication: keep it on loopback or behind your own access control.</summary>
+    /// <summary>Listeners (HOST:PORT or unix:/path) for the operator console and its JSON API; empty: off.</summary>
     public List<string> Listen { get; set; } = [];
+    /// <summary>File holding the bearer token the console requires; empty: no token.</summary>
+    public string TokenFile { get; set; } = "";
+    /// <summary>File holding <c>USER:PASSWORD</c> for HTTP basic authentication; empty: none.</summary>
+    public string PasswordFile { get; set; } = "";
 }
 
 public sealed class DnsConfig

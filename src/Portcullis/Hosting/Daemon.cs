@@ -38,10 +38,12 @@ public static class Daemon
         // Before anything binds: a socket path another daemon answers on, or that holds a file, stops the start.
         foreach (var unix in (activated ? [] : settings.Listen).OfType<ListenEndpoint.Unix>())
             await UnixSocketFiles.PrepareAsync(unix.Path, System.Net.Sockets.SocketType.Stream, "listen", ct);
+        foreach (var unix in settings.ConsoleListen.OfType<ListenEndpoint.Unix>())
+            await UnixSocketFiles.PrepareAsync(unix.Path, System.Net.Sockets.SocketType.Stream, "console.listen", ct);
         if (config.Tlsrpt.CollectSocket.Length > 0)
             await UnixSocketFiles.PrepareAsync(config.Tlsrpt.CollectSocket, System.Net.Sockets.SocketType.Dgram, "tlsrpt.collect_socket", ct);
         bool control = settings.ControlSocket is { } controlPath && await PrepareControlSocketAsync(controlPath, ct);
-        ListenFailure.Probe([.. (activated ? [] : settings.Listen).Concat(settings.MetricsListen).Concat(settings.ReportListen)
+        ListenFailure.Probe([.. (activated ? [] : settings.Listen).Concat(settings.MetricsListen).Concat(settings.ReportListen).Concat(settings.ConsoleListen)
             .OfType<ListenEndpoint.Tcp>().Select(l => l.EndPoint)]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
@@ -55,11 +57,12 @@ public static class Daemon
         builder.WebHost.ConfigureKestrel(k => Listeners.Configure(k, settings, activated, control, unixSockets, socketmapEndpoints));
 
         await using var app = builder.Build();
-        // Each HTTP listener serves only its own purpose: metrics /metrics, report listeners POSTs, the console its page.
+        // Each HTTP listener serves only its own purpose: metrics /metrics, report listeners POSTs, the console its pages and API.
         app.Run(HttpRouting.DispatchAsync);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
         // Create the exporter before the first measurement, then expose the gauges.
         _ = app.Services.GetRequiredService<PrometheusExporter>();
+        OperatorConsole.ConsoleSetup.Start(app.Services, settings);
         var memory = app.Services.GetRequiredService<PolicyMemory>();
         var health = app.Services.GetRequiredService<ResolverHealth>();
         app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => memory.CachedDomains, () => health.Validates ? 1 : 0);
@@ -84,7 +87,8 @@ public static class Daemon
             }
             var mode = ConfigLoader.ParseMode(config.SocketPermissions);
             foreach (string path in unixSockets)
-                File.SetUnixFileMode(path, path == settings.ControlSocket ? UnixFileMode.UserRead | UnixFileMode.UserWrite : mode);
+                File.SetUnixFileMode(path, path == settings.ControlSocket || OperatorConsole.ConsoleSetup.IsConsoleSocket(settings, path)
+                    ? UnixFileMode.UserRead | UnixFileMode.UserWrite : mode);
         }
         var live = app.Services.GetRequiredService<LiveSettings>();
         using var hup = System.Runtime.InteropServices.PosixSignalRegistration.Create(

@@ -19,7 +19,11 @@ public static class ListenerSummary
             yield return $"metrics (GET /metrics) on http://{listen}";
         string scheme = c.Tlsrpt.ReceiveCertificate.Length > 0 ? "https" : "http";
         foreach (string listen in c.Tlsrpt.ReceiveListen)
-            yield return $"TLS-RPT reports (POST, summary page) on {scheme}://{listen}";
+            yield return $"TLS-RPT reports (POST only) on {scheme}://{listen}";
+        string auth = c.Console.TokenFile.Length > 0 || c.Console.PasswordFile.Length > 0 ? "token/password required" : "NO authentication";
+        foreach (string listen in c.Console.Listen)
+            yield return ConfigLoader.ParseListen(listen).UnixPath is { } unix
+                ? $"operator console on unix:{unix} (mode 0600, {auth})" : $"operator console on http://{listen} ({auth})";
         if (c.Tlsrpt.CollectSocket.Length > 0)
             yield return $"TLS-RPT collector (datagrams from Postfix) on unix:{c.Tlsrpt.CollectSocket} ({mode})";
     }

@@ -48,8 +48,19 @@ public static class Listeners
         }
         foreach (var listen in settings.MetricsListen.OfType<ListenEndpoint.Tcp>())
             k.Listen(listen.EndPoint, lo => HttpRouting.Tag(lo, HttpRole.Metrics));
-        foreach (var listen in settings.ConsoleListen.OfType<ListenEndpoint.Tcp>())
-            k.Listen(listen.EndPoint, lo => HttpRouting.Tag(lo, HttpRole.Console));
+        foreach (var listen in settings.ConsoleListen)
+        {
+            switch (listen)
+            {
+                case ListenEndpoint.Tcp tcp:
+                    k.Listen(tcp.EndPoint, lo => HttpRouting.Tag(lo, HttpRole.Console));
+                    break;
+                case ListenEndpoint.Unix unix:
+                    k.ListenUnixSocket(unix.Path, lo => HttpRouting.Tag(lo, HttpRole.Console));
+                    unixSockets.Add(unix.Path); // mode 0600 (ConsoleSetup.IsConsoleSocket)
+                    break;
+            }
+        }
         foreach (var listen in settings.ReportListen.OfType<ListenEndpoint.Tcp>())
         {
             k.Listen(listen.EndPoint, lo =>

@@ -73,6 +73,7 @@ public static class ServiceRegistration
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TlsRpt.Sending.ReportSchedule>>()));
         }
         Jobs.OwnDomainProbe.Register(services, settings);
+        OperatorConsole.ConsoleSetup.AddServices(services, settings);
         services.AddSingleton(settings.Refresh);
         services.AddSingleton<RefreshService>();
         if (settings.Config.Refresh.Enabled)

@@ -160,6 +160,8 @@ public sealed class ConfigSchemaTests : IDisposable
         new("metrics.listen", c => c.Metrics.Listen, new[] { "127.0.0.1:9642" }),
         new("console", c => null, null),
         new("console.listen", c => c.Console.Listen, new[] { "127.0.0.1:9643" }),
+        new("console.token_file", c => c.Console.TokenFile, "/etc/portcullis/console.token"),
+        new("console.password_file", c => c.Console.PasswordFile, "console.passwd"),
         new("trusted_proxies", c => c.TrustedProxies, new[] { "127.0.0.1", "10.0.0.0/8" }),
         new("refresh", c => null, null),
         new("refresh.enabled", c => c.Refresh.Enabled, false),
@@ -272,7 +274,7 @@ public sealed class ConfigSchemaTests : IDisposable
         metrics:
           listen:
             - 127.0.0.1:9642
-        console: { listen: ["127.0.0.1:9643"] }
+        console: { listen: ["127.0.0.1:9643"], token_file: /etc/portcullis/console.token, password_file: console.passwd }
         trusted_proxies: [127.0.0.1, 10.0.0.0/8]
         refresh: { enabled: no, ahead: 301, idle_after: 86401, max_backoff: 601 }
         monitoring: { enabled: false, interval: 600, concurrency: 3 }

@@ -40,23 +40,9 @@ public static class HttpRouting
             HttpRole.Reports when HttpMethods.IsPost(request.Method) =>
                 await ReportEndpoint.HandleAsync(http, services.GetRequiredService<ReportReceiver>(), services.GetRequiredService<ReportIntake>(),
                     services.GetRequiredService<Settings>().Config.Tlsrpt.ReceiveMaxBytes, services.GetRequiredService<TimeProvider>()),
-            HttpRole.Console when HttpMethods.IsGet(request.Method) && request.Path == "/" => Page(services),
+            HttpRole.Console => await Hosting.OperatorConsole.ConsoleEndpoints.HandleAsync(http),
             _ => Results.Text("not found\n", statusCode: StatusCodes.Status404NotFound),
         };
         await result.ExecuteAsync(http);
-    }
-
-    private static IResult Page(IServiceProvider services)
-    {
-        var since = DateOnly.FromDateTime(services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime).AddDays(-ReportPage.Days);
-        try
-        {
-            var page = services.GetRequiredService<IReportStore>().Summary(since, null, ReportPage.MaxRows);
-            return Results.Content(ReportPage.Render(page, since), "text/html; charset=utf-8");
-        }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException or UnauthorizedAccessException)
-        {
-            return Results.Text($"report store unavailable: {ex.Message}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
     }
 }
