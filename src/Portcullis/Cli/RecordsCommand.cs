@@ -21,12 +21,13 @@ public static class RecordsCommand
 
     public static int Run(Settings settings, string key, TextWriter o, TextWriter err)
     {
-        string domain = Core.Protocol.NextHopParser.Parse(key).Domain;
-        if (!settings.PublishedDomains.TryGetValue(domain, out var d))
+        // A domain only: "[192.0.2.1]" used to be looked up as the domain 192.0.2.1.
+        if (!Core.Names.DomainName.TryParse(key, out var domain) || !settings.PublishedDomains.TryGetValue(domain.Value, out var d))
         {
             err.WriteLine($"portcullis: {key} is not in publish.domains of the configuration");
             return ExitCodes.Usage;
         }
+        d = (Publishing.ServedPolicies.Apply(d.Policy, new Storage.RolloutStateStore(settings.DataDir).Load(domain.Value)), d.Config); // after a rollout: its mode and max_age
         var tlsa = new List<TlsaToPublish>();
         foreach (var (mx, file) in d.Config.MxCertificates)
         {

@@ -147,8 +147,7 @@ public static partial class ConfigLoader
             Err($"tlsrpt.no_policy_level: '{c.Tlsrpt.NoPolicyLevel}' is not one of {string.Join(", ", Levels)}");
         foreach (var (domain, o) in c.Overrides)
         {
-            var hop = Core.Protocol.NextHopParser.Parse(domain);
-            if (hop.Kind != Core.Protocol.NextHopKind.Domain)
+            if (!Core.Names.DomainName.TryParse(domain, out _))
             {
                 Err($"overrides: '{domain}' is not a domain name");
                 continue;
@@ -211,13 +210,14 @@ public static partial class ConfigLoader
             throw new ConfigException(proxyError!);
         foreach (var (domain, d) in c.Publish.Domains)
         {
-            if (Core.Protocol.NextHopParser.Parse(domain).Kind != Core.Protocol.NextHopKind.Domain)
+            if (!Core.Names.DomainName.TryParse(domain, out _))
                 Err($"publish.domains: '{domain}' is not a domain name");
             if (Settings.Published(domain, d) is not { } p)
                 Err($"publish.domains.{domain}.mode: '{d.Mode}' is not enforce, testing or none");
             else if (p.Validate() is { } error)
                 Err($"publish.domains.{domain}: the policy would be invalid: {error}");
         }
+        RolloutValidation.Validate(c, Err);
         if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(c.LogLevel, true, out _))
             Err($"log_level: '{c.LogLevel}' is not trace, debug, information, warning or error");
         var all = Located(c, errors);

@@ -128,7 +128,7 @@ public sealed record Settings(PortcullisConfig Config)
     /// <summary>Static per-domain answers, keyed by A-label domain.</summary>
     public IReadOnlyDictionary<string, StaticOverride> Overrides => _overrides ??=
         Config.Overrides.ToDictionary(
-            kv => Core.Protocol.NextHopParser.Parse(kv.Key).Domain,
+            kv => CanonicalDomain(kv.Key),
             kv => new StaticOverride(kv.Value.Policy.Trim(),
                 kv.Value.Expires is { } d ? new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null),
             StringComparer.Ordinal);
@@ -146,16 +146,20 @@ public sealed record Settings(PortcullisConfig Config)
             _ => null,
         };
         return mode is { } m
-            ? new Core.Publishing.PublishedPolicy(Core.Protocol.NextHopParser.Parse(domain).Domain, m, d.Mx.Select(x => x.Trim().ToLowerInvariant()).ToList(), d.MaxAge)
+            ? new Core.Publishing.PublishedPolicy(CanonicalDomain(domain), m, d.Mx.Select(x => x.Trim().ToLowerInvariant()).ToList(), d.MaxAge)
             : null;
     }
+
+    // Configured domains are validated at load ("" would only follow a skipped validation).
+    private static string CanonicalDomain(string configured) =>
+        Core.Names.DomainName.TryParse(configured, out var name) ? name.Value : "";
 
     /// <summary>Validated at load, so parsing cannot fail here.</summary>
     public Net.TrustedProxies TrustedProxies => _trustedProxies ??= Net.TrustedProxies.Parse(Config.TrustedProxies, out _) ?? Net.TrustedProxies.None;
 
     /// <summary>All published domains by A-label name.</summary>
     public IReadOnlyDictionary<string, (Core.Publishing.PublishedPolicy Policy, PublishedDomainConfig Config)> PublishedDomains => _published ??=
-        Config.Publish.Domains.ToDictionary(kv => Core.Protocol.NextHopParser.Parse(kv.Key).Domain,
+        Config.Publish.Domains.ToDictionary(kv => CanonicalDomain(kv.Key),
             kv => (Published(kv.Key, kv.Value)!, kv.Value), StringComparer.Ordinal);
 
     /// <summary>Beside the TLS-RPT database unless set: where an administrator put that file is where reports went before.</summary>

@@ -18,9 +18,9 @@ public static class ControlProtocol
 
     public static string PurgeCommand(string? domain) => domain is null ? Purge : Purge + " " + domain;
 
-    /// <summary>The domain a key names, or null when it is not a plain domain (an address, a [host], bad syntax).</summary>
+    /// <summary>The canonical domain a key names (<see cref="Core.Names.DomainName"/>), or null when it is none (an address, a [host], a port, bad syntax).</summary>
     public static string? NormalizeDomain(string key) =>
-        NextHopParser.Parse(key) is { Kind: NextHopKind.Domain } hop ? hop.Domain : null;
+        Core.Names.DomainName.TryParse(key, out var name) ? name.Value : null;
 
     /// <summary>A command line as its verb and normalised argument (null when absent or not a domain).</summary>
     public static (string? Verb, string? Domain) Parse(string line)

@@ -159,6 +159,6 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Portcul
     {
         var reader = new SequenceReader<byte>(data);
         var status = Netstring.TryRead(ref reader, Netstring.MaxRequestLength, out var payload, out var error);
-        return (status, payload, reader.Position, error);
+        return (status, payload, reader.Position, status == FrameStatus.Invalid ? error.Detail : null);
     }
 }
