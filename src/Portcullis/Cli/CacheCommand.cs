@@ -101,11 +101,7 @@ public static class CacheCommand
             o.WriteLine("  " + line);
         string? liveId = live.LivePolicyId;
         if (cached?.PolicyId is { } cachedId)
-        {
-            o.WriteLine(liveId is null ? $"Policy id:       cached {cachedId}; no valid TXT record now (the cached policy still applies until it expires)"
-                : liveId == cachedId ? $"Policy id:       unchanged ({cachedId})"
-                : $"Policy id:       CHANGED: cached {cachedId}, DNS now says {liveId}; the next lookup re-fetches the policy");
-        }
+            o.WriteLine(PolicyIdLine(cachedId, liveId));
         o.WriteLine(cached?.Reply is { } reply && reply == live.Query
             ? "Cached and live answers agree."
             : cached?.Reply is null
@@ -152,6 +148,12 @@ public static class CacheCommand
             "(pass the daemon's --config, and --cache if it uses one)");
         return true;
     }
+
+    /// <summary>The cached policy id beside the one DNS announces now, compared as values (never read back from text).</summary>
+    public static string PolicyIdLine(string cachedId, string? liveId) =>
+        liveId is null ? $"Policy id:       cached {cachedId}; no valid TXT record now (the cached policy still applies until it expires)"
+        : liveId == cachedId ? $"Policy id:       unchanged ({cachedId})"
+        : $"Policy id:       CHANGED: cached {cachedId}, DNS now says {liveId}; the next lookup re-fetches the policy";
 
     private static string Time(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-";
 
