@@ -4,12 +4,13 @@
 # cache), curl, iproute2 (network namespaces), systemd's tools (unit verification, socket
 # activation), debootstrap (Debian roots for another release's Postfix, e.g. trixie's 3.10), haproxy (PROXY
 # protocol in front of policy-host), pebble and certbot (ACME issuance through policy-host's webroot).
+# knot (the authoritative server `rollout` updates by RFC 2136 with TSIG; nsupdate from dnsutils sends it).
 # Idempotent: does nothing when all are present. Debian/Ubuntu, run as root.
 set -eu
 
 PATH="$PATH:/usr/sbin:/sbin"
 missing=""
-for bin in nsd unbound haproxy pebble certbot unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl debootstrap lintian dpkg-shlibdeps; do
+for bin in nsd unbound knotd nsupdate haproxy pebble certbot unbound-control ldns-keygen ldns-signzone ldns-key2ds postmap postconf openssl dig systemd-analyze systemd-socket-activate redis-server /usr/lib/postgresql/15/bin/initdb ip curl debootstrap lintian dpkg-shlibdeps; do
     command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
 done
 # Native AOT links with clang (any version ILCompiler finds) against zlib.
@@ -32,11 +33,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
     nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl \
-    debootstrap lintian dpkg-dev clang zlib1g-dev haproxy pebble certbot
+    debootstrap lintian dpkg-dev clang zlib1g-dev haproxy pebble certbot knot
 
 # The tests run their own instances on random loopback ports; system services are not needed.
 # Stopping them is best effort (there may be no systemd, e.g. in containers).
-for svc in nsd unbound postfix redis-server postgresql haproxy certbot.timer; do
+for svc in nsd unbound knot postfix redis-server postgresql haproxy certbot.timer; do
     if [ -d /run/systemd/system ]; then
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi

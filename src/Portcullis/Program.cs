@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(PolicyHostCommand.Create());
         root.Subcommands.Add(RecordsCommand.Create());
+        root.Subcommands.Add(RolloutCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(TlsRptCommand.Create());
         root.Subcommands.Add(PostfixSetupCommand.Create());

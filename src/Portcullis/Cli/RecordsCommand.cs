@@ -27,6 +27,7 @@ public static class RecordsCommand
             err.WriteLine($"portcullis: {key} is not in publish.domains of the configuration");
             return ExitCodes.Usage;
         }
+        d = (Publishing.ServedPolicies.Apply(d.Policy, new Storage.RolloutStateStore(settings.DataDir).Load(domain.Value)), d.Config); // after a rollout: its mode and max_age
         var tlsa = new List<TlsaToPublish>();
         foreach (var (mx, file) in d.Config.MxCertificates)
         {

@@ -216,6 +216,7 @@ public static class ConfigLoader
             else if (p.Validate() is { } error)
                 Err($"publish.domains.{domain}: the policy would be invalid: {error}");
         }
+        RolloutValidation.Validate(c, Err);
         if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(c.LogLevel, true, out _))
             Err($"log_level: '{c.LogLevel}' is not trace, debug, information, warning or error");
         var all = Located(c, errors);

@@ -117,6 +117,29 @@ internal static class ConfigSchema
         { "tlsrpt", Bool<MapConfig>((c, v) => c.Tlsrpt = v) },
     };
 
+    // Declared before the sections that contain them: static fields initialise in order.
+    /// <summary>publish.domains.DOMAIN.dns_update</summary>
+    private static readonly Section<DnsUpdateConfig> DnsUpdate = new()
+    {
+        { "server", Text<DnsUpdateConfig>((c, v) => c.Server = v) },
+        { "zone", Text<DnsUpdateConfig>((c, v) => c.Zone = v) },
+        { "tsig_key_file", Text<DnsUpdateConfig>((c, v) => c.TsigKeyFile = v) },
+        { "verify", List<DnsUpdateConfig>((c, v) => c.Verify = v) },
+        { "ttl", Int<DnsUpdateConfig>((c, v) => c.Ttl = v) },
+        { "timeout_ms", Int<DnsUpdateConfig>((c, v) => c.TimeoutMs = v) },
+        { "verify_timeout", Int<DnsUpdateConfig>((c, v) => c.VerifyTimeout = v) },
+    };
+
+    private static readonly Section<ReadinessConfig> Readiness = new()
+    {
+        { "window_days", Int<ReadinessConfig>((c, v) => c.WindowDays = v) },
+        { "min_days", Int<ReadinessConfig>((c, v) => c.MinDays = v) },
+        { "min_organizations", Int<ReadinessConfig>((c, v) => c.MinOrganizations = v) },
+        { "min_sessions", Long<ReadinessConfig>((c, v) => c.MinSessions = v) },
+        { "max_failure_percent", Number<ReadinessConfig>((c, v) => c.MaxFailurePercent = v) },
+        { "mx_certificate_days", Int<ReadinessConfig>((c, v) => c.MxCertificateDays = v) },
+    };
+
     /// <summary>publish.domains.DOMAIN</summary>
     private static readonly Section<PublishedDomainConfig> PublishedDomain = new()
     {
@@ -128,6 +151,8 @@ internal static class ConfigSchema
         { "tlsrpt_rua", Text<PublishedDomainConfig>((c, v) => c.TlsrptRua = v) },
         { "policy_host_target", Text<PublishedDomainConfig>((c, v) => c.PolicyHostTarget = v) },
         { "mx_certificates", TextDictionary((PublishedDomainConfig c) => c.MxCertificates) },
+        { "max_age_steps", LongList<PublishedDomainConfig>((c, v) => c.MaxAgeSteps = v) },
+        { "dns_update", Section((PublishedDomainConfig c) => c.DnsUpdate, DnsUpdate) },
     };
 
     private static readonly Section<PublishConfig> Publish = new()
@@ -136,6 +161,7 @@ internal static class ConfigSchema
         { "acme_webroot", Text<PublishConfig>((c, v) => c.AcmeWebroot = v) },
         { "acme_listen", List<PublishConfig>((c, v) => c.AcmeListen = v) },
         { "domains", Dictionary((PublishConfig c) => c.Domains, () => new PublishedDomainConfig(), PublishedDomain) },
+        { "readiness", Section((PublishConfig c) => c.Readiness, Readiness) },
     };
 
     /// <summary>The whole file.</summary>

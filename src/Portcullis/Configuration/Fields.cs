@@ -13,6 +13,18 @@ internal static class Fields
     public static Field<T> Long<T>(Action<T, long> set) =>
         new((t, n, key, cx) => set(t, YamlValues.ReadInteger(n, key, cx, long.MinValue, long.MaxValue)));
 
+    public static Field<T> Number<T>(Action<T, double> set) => new((t, n, key, cx) => set(t, YamlValues.ReadNumber(n, key, cx)));
+
+    /// <summary>A list of integers (publish.domains.*.max_age_steps).</summary>
+    public static Field<T> LongList<T>(Action<T, List<long>> set) => new((t, n, key, cx) =>
+        set(t, YamlValues.ReadList(n, key, cx).Select(v => YamlValues.TryInteger(v.Trim(), out long x) ? x : Wrong(n, key, cx)).ToList()));
+
+    private static long Wrong(YamlDotNet.RepresentationModel.YamlNode n, string key, BindContext cx)
+    {
+        cx.Wrong(n, key, "a list of integers");
+        return 0;
+    }
+
     /// <summary>Empty: false.</summary>
     public static Field<T> Bool<T>(Action<T, bool> set) => new((t, n, key, cx) => set(t, YamlValues.ReadBoolean(n, key, cx) ?? false));
 

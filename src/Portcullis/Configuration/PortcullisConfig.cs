@@ -42,6 +42,8 @@ public sealed class PublishConfig
     /// <summary>Plain HTTP listeners (HOST:PORT) for ACME HTTP-01 challenges; they serve nothing else.</summary>
     public List<string> AcmeListen { get; set; } = ["0.0.0.0:80"];
     public Dictionary<string, PublishedDomainConfig> Domains { get; set; } = [];
+    /// <summary>When `rollout status` calls testing → enforce safe (Configuration/RolloutConfig.cs).</summary>
+    public ReadinessConfig Readiness { get; set; } = new();
 }
 
 public sealed class PublishedDomainConfig
@@ -58,6 +60,10 @@ public sealed class PublishedDomainConfig
     public string PolicyHostTarget { get; set; } = "";
     /// <summary>For `records`: MX host name → its certificate (PEM) for TLSA 3 1 1 records.</summary>
     public Dictionary<string, string> MxCertificates { get; set; } = [];
+    /// <summary>For `rollout`: the max_age values enforce is raised through, smallest first.</summary>
+    public List<long> MaxAgeSteps { get; set; } = [];
+    /// <summary>For `rollout`: where the _mta-sts TXT record is changed (RFC 2136 with TSIG).</summary>
+    public DnsUpdateConfig DnsUpdate { get; set; } = new();
 }
 
 public sealed class OverrideConfig

@@ -48,6 +48,17 @@ internal static class YamlValues
         return 0;
     }
 
+    /// <summary>A finite decimal number (1, 0.5); empty: 0.</summary>
+    public static double ReadNumber(YamlNode node, string key, BindContext cx)
+    {
+        if (IsNull(node))
+            return 0;
+        if (node is YamlScalarNode { Value: { } v } && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d))
+            return d;
+        cx.Wrong(node, key, "a number");
+        return 0;
+    }
+
     /// <summary>true/y/yes/on or false/n/no/off, any case; empty: null.</summary>
     public static bool? ReadBoolean(YamlNode node, string key, BindContext cx)
     {

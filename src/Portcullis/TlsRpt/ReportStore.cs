@@ -125,6 +125,8 @@ public sealed class OpeningReportStore(Func<IReportStore> open) : IReportStore
 
     public Core.TlsRpt.SummaryPage Summary(DateOnly since, string? domain, int maxRows) => Store().Summary(since, domain, maxRows);
 
+    public IReadOnlyList<Core.TlsRpt.TlsRptReport> Reports(DateTimeOffset since, int max) => Store().Reports(since, max);
+
     public void Dispose()
     {
         lock (_lock)

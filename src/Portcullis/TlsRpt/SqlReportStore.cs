@@ -15,6 +15,10 @@ public interface IReportStore : IDisposable
 
     /// <summary>Summary rows from <paramref name="since"/> on, at most <paramref name="maxRows"/>.</summary>
     SummaryPage Summary(DateOnly since, string? domain, int maxRows);
+
+    /// <summary>The stored reports whose date range ends at or after <paramref name="since"/>, oldest first, at most
+    /// <paramref name="max"/> (re-parsed from the kept gzip: `rollout status` needs per-MX detail the summaries drop).</summary>
+    IReadOnlyList<TlsRptReport> Reports(DateTimeOffset since, int max);
 }
 
 /// <summary>
@@ -138,6 +142,11 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
             : [.. rows.GroupBy(x => x.Day).Select(g => new SummaryDay(g.Key, g.Sum(x => x.Successful), g.Sum(x => x.Failed)))];
         return new SummaryPage(rows, days, truncated);
     });
+
+    public IReadOnlyList<TlsRptReport> Reports(DateTimeOffset since, int max) => Use(db =>
+        Read(db, $"SELECT raw FROM {T("received")} WHERE end_utc >= @s ORDER BY start_utc, report_id LIMIT @n",
+            r => (byte[])r.GetValue(0), ("s", since.ToUnixTimeSeconds()), ("n", (long)max)))
+        .Select(raw => ReportInput.Decode(raw).Json is { } json ? TlsRptParser.Parse(json).Report : null).OfType<TlsRptReport>().ToList();
 
     private SummaryRow Row(DbConnection db, (string Day, string Domain, string Type, long Ok, long Failed) k)
     {

@@ -42,7 +42,7 @@ public sealed partial class CommandLineDocsTests
         var commands = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         void Walk(Command c, string path)
         {
-            if (c.Subcommands.Count == 0)
+            if (c.Subcommands.Count == 0 || (c.Action is not null && c is not RootCommand)) // `rollout DOMAIN` beside `rollout status`
                 commands[path] = [.. c.Options.Where(o => o is not HelpOption and not VersionOption).Select(o => o.Name)];
             foreach (var sub in c.Subcommands)
                 Walk(sub, path.Length == 0 ? sub.Name : path + " " + sub.Name);

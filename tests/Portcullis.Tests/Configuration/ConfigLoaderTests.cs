@@ -68,6 +68,26 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(["dns.server: 'also-bad' is not HOST[:PORT] with an IP address"], errors);
     }
 
+    private const string Domain = "publish:\n  domains:\n    example.com:\n      mx: [mx.example.com]\n";
+
+    [Theory]
+    [InlineData("      max_age_steps: [86400, 3600]\n", "FILE:5: publish.domains.example.com.max_age_steps: each step must be larger than the one before, from 1 to 31557600")]
+    [InlineData("      max_age_steps: [86400, 31557601]\n", "FILE:5: publish.domains.example.com.max_age_steps: each step must be larger than the one before, from 1 to 31557600")]
+    [InlineData("      max_age_steps: [1d]\n", "FILE:5: publish.domains.example.com.max_age_steps: expected a list of integers, got a list")]
+    [InlineData("      dns_update: { server: ns1.example.com }\n", "FILE:5: publish.domains.example.com.dns_update.server: 'ns1.example.com' is not HOST[:PORT] with an IP address")]
+    [InlineData("      dns_update:\n        verify: [\"127.0.0.1:x\"]\n", "FILE:6: publish.domains.example.com.dns_update.verify: '127.0.0.1:x' is not HOST[:PORT] with an IP address")]
+    [InlineData("      dns_update:\n        zone: other.example\n", "FILE:6: publish.domains.example.com.dns_update.zone: 'other.example' does not contain _mta-sts.example.com")]
+    [InlineData("      dns_update:\n        tsig_key_file: tsig.key\n", "FILE:6: publish.domains.example.com.dns_update.tsig_key_file: 'tsig.key' must be an absolute path")]
+    [InlineData("      dns_update:\n        ttl: 5\n", "FILE:6: publish.domains.example.com.dns_update.ttl: between 60 and 86400")]
+    [InlineData("      dns_update:\n        timeout_ms: 0\n", "FILE:6: publish.domains.example.com.dns_update.timeout_ms: between 100 and 60000")]
+    [InlineData("      dns_update:\n        verify_timeout: 0\n", "FILE:6: publish.domains.example.com.dns_update.verify_timeout: between 1 and 86400")]
+    [InlineData("  readiness:\n    min_days: 31\n", "FILE:6: publish.readiness.min_days: between 0 and window_days")]
+    [InlineData("  readiness:\n    window_days: 0\n    min_days: 0\n", "FILE:6: publish.readiness.window_days: between 1 and 400")]
+    [InlineData("  readiness:\n    max_failure_percent: 101\n", "FILE:6: publish.readiness.max_failure_percent: between 0 and 100")]
+    [InlineData("  readiness:\n    max_failure_percent: lots\n", "FILE:6: publish.readiness.max_failure_percent: expected a number, got \"lots\"")]
+    [InlineData("  readiness:\n    min_sessions: -1\n", "FILE:6: publish.readiness.min_sessions: must not be negative")]
+    public void Rollout_keys_are_checked(string yaml, string expected) => Assert.Equal([expected], Errors(Domain + yaml));
+
     [Fact]
     public void Defaults_and_a_good_file_are_valid()
     {

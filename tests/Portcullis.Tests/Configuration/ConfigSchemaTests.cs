@@ -191,6 +191,22 @@ public sealed class ConfigSchemaTests : IDisposable
         new("publish.domains.*.tlsrpt_rua", c => c.Publish.Domains["example.com"].TlsrptRua, "mailto:tlsrpt@example.com"),
         new("publish.domains.*.policy_host_target", c => c.Publish.Domains["example.com"].PolicyHostTarget, "web.example.com"),
         new("publish.domains.*.mx_certificates", c => string.Join(" ", c.Publish.Domains["example.com"].MxCertificates), "[mx1.example.com, /etc/ssl/mx1.pem] [mx2.example.com, 5]"),
+        new("publish.domains.*.max_age_steps", c => c.Publish.Domains["example.com"].MaxAgeSteps.Select(x => x.ToString(CultureInfo.InvariantCulture)), new[] { "86400", "604800", "31557600" }),
+        new("publish.domains.*.dns_update", c => null, null),
+        new("publish.domains.*.dns_update.server", c => c.Publish.Domains["example.com"].DnsUpdate.Server, "192.0.2.53:5300"),
+        new("publish.domains.*.dns_update.zone", c => c.Publish.Domains["example.com"].DnsUpdate.Zone, "example.com"),
+        new("publish.domains.*.dns_update.tsig_key_file", c => c.Publish.Domains["example.com"].DnsUpdate.TsigKeyFile, "/etc/portcullis/tsig.key"),
+        new("publish.domains.*.dns_update.verify", c => c.Publish.Domains["example.com"].DnsUpdate.Verify, new[] { "192.0.2.53", "192.0.2.54:53" }),
+        new("publish.domains.*.dns_update.ttl", c => c.Publish.Domains["example.com"].DnsUpdate.Ttl, 300),
+        new("publish.domains.*.dns_update.timeout_ms", c => c.Publish.Domains["example.com"].DnsUpdate.TimeoutMs, 3000),
+        new("publish.domains.*.dns_update.verify_timeout", c => c.Publish.Domains["example.com"].DnsUpdate.VerifyTimeout, 60),
+        new("publish.readiness", c => null, null),
+        new("publish.readiness.window_days", c => c.Publish.Readiness.WindowDays, 40),
+        new("publish.readiness.min_days", c => c.Publish.Readiness.MinDays, 10),
+        new("publish.readiness.min_organizations", c => c.Publish.Readiness.MinOrganizations, 3),
+        new("publish.readiness.min_sessions", c => c.Publish.Readiness.MinSessions, 5000L),
+        new("publish.readiness.max_failure_percent", c => c.Publish.Readiness.MaxFailurePercent, 0.5),
+        new("publish.readiness.mx_certificate_days", c => c.Publish.Readiness.MxCertificateDays, 21),
     ];
 
     // Every key set, in the file's various spellings (flow and block style, YAML 1.1 booleans and integers).
@@ -279,7 +295,17 @@ public sealed class ConfigSchemaTests : IDisposable
               mx_certificates:
                 mx1.example.com: /etc/ssl/mx1.pem
                 mx2.example.com: 5
+              max_age_steps: [86400, 604800, 31557600]
+              dns_update:
+                server: 192.0.2.53:5300
+                zone: example.com
+                tsig_key_file: /etc/portcullis/tsig.key
+                verify: [192.0.2.53, "192.0.2.54:53"]
+                ttl: 300
+                timeout_ms: 3000
+                verify_timeout: 60
             other.example: {}
+          readiness: { window_days: 40, min_days: 10, min_organizations: 3, min_sessions: 5_000, max_failure_percent: 0.5, mx_certificate_days: 21 }
         """;
 
     [Fact]

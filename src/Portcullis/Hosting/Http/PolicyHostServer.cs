@@ -27,6 +27,7 @@ public static class PolicyHostServer
     {
         var domains = settings.PublishedDomains;
         var publish = settings.Config.Publish;
+        var served = new ServedPolicies(settings); // a rollout's policy from the next request on
         var acme = publish.AcmeWebroot.Length > 0 ? new AcmeChallenges(publish.AcmeWebroot) : null;
         var acmeListen = acme is null ? [] : settings.AcmeListen.OfType<ListenEndpoint.Tcp>().ToList();
         var policyListen = settings.PublishListen.OfType<ListenEndpoint.Tcp>().ToList();
@@ -71,7 +72,7 @@ public static class PolicyHostServer
                 http.Response.ContentLength = 0;
                 return;
             }
-            byte[] body = System.Text.Encoding.ASCII.GetBytes(d.Policy.Text);
+            byte[] body = System.Text.Encoding.ASCII.GetBytes((served.Get(d.Policy.Domain) ?? d.Policy).Text);
             // No caching headers on purpose: senders must not cache over HTTP (RFC 8461 §3.3).
             http.Response.ContentType = "text/plain; charset=us-ascii";
             http.Response.ContentLength = body.Length;
