@@ -11,8 +11,8 @@ public static class RolloutCommand
 {
     public static Command Create()
     {
-        var config = Program.ConfigOption();
-        var dns = Program.DnsOption();
+        var config = CommonOptions.Config();
+        var dns = CommonOptions.Dns();
         var domain = new Argument<string>("domain") { Description = "A domain from publish.domains" };
         var to = new Option<string?>("--to") { Description = "New mode: enforce, testing or none" };
         var maxAge = new Option<long?>("--max-age") { Description = "New max_age in seconds (default: the first max_age_steps entry when switching to enforce, else unchanged)" };
@@ -22,16 +22,10 @@ public static class RolloutCommand
         {
             domain, config, dns, to, maxAge, rollback, dryRun,
         };
-        cmd.SetAction((parse, ct) => Program.WithSettings(parse.GetValue(config), c => Dns(c, parse.GetValue(dns)), s =>
-            RunAsync(s, parse.GetValue(domain)!, parse.GetValue(to), parse.GetValue(maxAge), parse.GetValue(rollback), parse.GetValue(dryRun), Console.Out, ct)));
+        CommonOptions.SetRun(cmd, config, dns, (parse, s, ct) =>
+            RunAsync(s, parse.GetValue(domain)!, parse.GetValue(to), parse.GetValue(maxAge), parse.GetValue(rollback), parse.GetValue(dryRun), Console.Out, ct));
         cmd.Subcommands.Add(RolloutStatusCommand.Create());
         return cmd;
-    }
-
-    internal static void Dns(PortcullisConfig c, string? dns)
-    {
-        if (dns is not null)
-            c.Dns.Server = dns;
     }
 
     public static async Task<int> RunAsync(Settings settings, string key, string? to, long? maxAge, bool rollback, bool dryRun, TextWriter o, CancellationToken ct)
@@ -42,17 +36,17 @@ public static class RolloutCommand
             "enforce" => StsMode.Enforce,
             "testing" => StsMode.Testing,
             "none" => StsMode.None,
-            _ => throw new StartupException($"--to '{to}': expected enforce, testing or none", 64),
+            _ => throw new StartupException($"--to '{to}': expected enforce, testing or none", ExitCodes.Usage),
         };
         if (rollback && (to is not null || maxAge is not null))
-            throw new StartupException("--rollback goes alone: it returns to the policy the rollout in progress started from", 64);
+            throw new StartupException("--rollback goes alone: it returns to the policy the rollout in progress started from", ExitCodes.Usage);
         var target = RolloutTarget.Open(settings, key);
         var updater = target.Updater(); // a zone whose primary or key is unknown: refused before any change
         var time = TimeProvider.System;
         var state = await target.StateAsync(ct);
         var decision = RolloutPlanner.Decide(target.Domain, state, new RolloutRequest(mode, maxAge, rollback), target.Config.MaxAgeSteps, target.IdOf, time.GetUtcNow());
         if (decision is RolloutDecision.Refused refused)
-            throw new StartupException(refused.Reason, 64);
+            throw new StartupException(refused.Reason, ExitCodes.Usage);
         var (rollout, resumed) = (RolloutDecision.Run)decision;
         o.WriteLine($"{(rollout.Rollback ? "Rollback" : "Rollout")} of {target.Domain}{(resumed ? " (resumed)" : "")}: {rollout.From} (id {rollout.FromId}) -> {rollout.To} (id {rollout.ToId})");
         if (dryRun)

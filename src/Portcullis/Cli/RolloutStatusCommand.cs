@@ -1,3 +1,4 @@
+using Portcullis.Hosting;
 using System.CommandLine;
 using Portcullis.Checking;
 using Portcullis.Configuration;
@@ -20,12 +21,11 @@ public static class RolloutStatusCommand
 
     public static Command Create()
     {
-        var config = Program.ConfigOption();
-        var dns = Program.DnsOption();
+        var config = CommonOptions.Config();
+        var dns = CommonOptions.Dns();
         var domain = new Argument<string>("domain") { Description = "A domain from publish.domains" };
         var cmd = new Command("status", "The rollout state of one of your domains and whether testing -> enforce is safe on the evidence") { domain, config, dns };
-        cmd.SetAction((parse, ct) => Program.WithSettings(parse.GetValue(config), c => RolloutCommand.Dns(c, parse.GetValue(dns)), s =>
-            RunAsync(s, parse.GetValue(domain)!, Console.Out, TimeProvider.System, ct)));
+        CommonOptions.SetRun(cmd, config, dns, (parse, s, ct) => RunAsync(s, parse.GetValue(domain)!, Console.Out, TimeProvider.System, ct));
         return cmd;
     }
 

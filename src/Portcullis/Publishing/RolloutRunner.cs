@@ -1,3 +1,4 @@
+using Portcullis.Hosting;
 using Portcullis.Configuration;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Rollout;

@@ -27,7 +27,7 @@ public sealed class RolloutTarget
     {
         var hop = Core.Protocol.NextHopParser.Parse(key);
         if (hop.Kind != Core.Protocol.NextHopKind.Domain || !settings.PublishedDomains.TryGetValue(hop.Domain, out var d))
-            throw new StartupException($"{key} is not in publish.domains of the configuration; nothing changed", 64);
+            throw new StartupException($"{key} is not in publish.domains of the configuration; nothing changed", ExitCodes.Usage);
         var u = d.Config.DnsUpdate;
         string zone = (u.Zone.Length > 0 ? u.Zone : hop.Domain).TrimEnd('.').ToLowerInvariant();
         IPEndPoint? primary = u.Server.Length > 0 && ResolvConf.TryParseEndpoint(u.Server, 53, out var ep) ? ep : null;
@@ -55,7 +55,7 @@ public sealed class RolloutTarget
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new StartupException($"{at}.tsig_key_file: cannot read {key}: {ex.Message}; nothing changed", 66);
+            throw new StartupException($"{at}.tsig_key_file: cannot read {key}: {ex.Message}; nothing changed", ExitCodes.NoInput);
         }
         return new DnsUpdate(Primary, Zone, key, Config.DnsUpdate.Ttl, Timeout);
     }

@@ -66,7 +66,7 @@ public sealed class GuardedPolicyStore(IPolicyStore inner, TimeProvider time, IL
 
     public Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken ct) => inner.DeleteExpiredAsync(now, ct);
 
-    // The decorator does not own the store it guards: whoever opened it (the container, a command) disposes it once.
+    /// <summary>Nothing: the inner store belongs to whoever opened it (the container disposes it once, not twice).</summary>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>Counts a failure seen by a caller of the pass-through operations.</summary>

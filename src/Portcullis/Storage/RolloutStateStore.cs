@@ -29,7 +29,7 @@ public sealed class RolloutStateStore(string dataDir)
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
         {
-            throw new Configuration.StartupException($"cannot read the rollout state {path}: {ex.Message}", Configuration.ExitCodes.IoError);
+            throw new Configuration.StartupException($"cannot read the rollout state {path}: {ex.Message}", ExitCodes.IoError);
         }
     }
 
@@ -50,7 +50,7 @@ public sealed class RolloutStateStore(string dataDir)
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new Configuration.StartupException($"cannot write the rollout state {path}: {ex.Message}",
-                ex is UnauthorizedAccessException ? Configuration.ExitCodes.NoPermission : Configuration.ExitCodes.IoError);
+                ex is UnauthorizedAccessException ? ExitCodes.NoPermission : ExitCodes.IoError);
         }
     }
 }

@@ -25,7 +25,7 @@ public sealed class ReportMailTests : IDisposable
     }
 
     private SmtpOptions Options(DkimOptions? dkim) =>
-        new("127.0.0.1", 25, "none", "", "", "tlsrpt-noreply@sender.example", TimeSpan.FromSeconds(5)) { Dkim = dkim };
+        new("127.0.0.1", 25, Portcullis.Configuration.SmtpTls.None, "", "", "tlsrpt-noreply@sender.example", TimeSpan.FromSeconds(5)) { Dkim = dkim };
 
     [Fact]
     public void Headers_subject_and_attachment_follow_rfc_8460()

@@ -7,6 +7,7 @@ using MailKit.Security;
 using MimeKit;
 using Portcullis.Core.TlsRpt.Sending;
 using Portcullis.Dns;
+using Portcullis.Core.Dns;
 
 namespace Portcullis.TlsRpt.Sending;
 
@@ -31,7 +32,7 @@ public interface IReportTransport
     Task<DeliveryResult> DeliverAsync(OutgoingReport report, ReportDestination to, CancellationToken ct);
 }
 
-public sealed record SmtpOptions(string Host, int Port, string Tls, string Username, string Password, string MailFrom, TimeSpan Timeout)
+public sealed record SmtpOptions(string Host, int Port, Configuration.SmtpTls Tls, string Username, string Password, string MailFrom, TimeSpan Timeout)
 {
     /// <summary>DKIM signing of report mails (RFC 8460 §5.3 requires a DKIM signature); null: the relay signs.</summary>
     public DkimOptions? Dkim { get; init; }
@@ -99,13 +100,13 @@ public sealed class MailReportTransport(SmtpOptions options, TimeProvider time) 
         using var client = new SmtpClient { Timeout = (int)options.Timeout.TotalMilliseconds };
         // Opportunistic STARTTLS to a local relay encrypts without verifying (like Postfix "may");
         // the explicit modes verify the server's certificate.
-        if (options.Tls == "starttls-when-available")
+        if (options.Tls == Configuration.SmtpTls.StartTlsWhenAvailable)
             client.ServerCertificateValidationCallback = (_, _, _, _) => true;
         var secure = options.Tls switch
         {
-            "none" => SecureSocketOptions.None,
-            "starttls" => SecureSocketOptions.StartTls,
-            "tls" => SecureSocketOptions.SslOnConnect,
+            Configuration.SmtpTls.None => SecureSocketOptions.None,
+            Configuration.SmtpTls.StartTls => SecureSocketOptions.StartTls,
+            Configuration.SmtpTls.Tls => SecureSocketOptions.SslOnConnect,
             _ => SecureSocketOptions.StartTlsWhenAvailable,
         };
         MimeMessage message;
