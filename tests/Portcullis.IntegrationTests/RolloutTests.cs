@@ -185,10 +185,37 @@ public sealed partial class RolloutTests : IAsyncLifetime
         var step = await Cli("rollout", Zone, "--to", "enforce", "--max-age", "604800", "--config", config);
         Assert.True(step.ExitCode == 0, step.Stdout + step.Stderr);
         Assert.Contains("max_age: 604800\r\n", await ServedAsync());
+        // Reports received (imported into the same store): three days, two organisations, one with failures at mx1.
+        string reports = Directory.CreateDirectory(_dir.File("reports")).FullName;
+        var today = DateTime.UtcNow.Date;
+        for (int d = 1; d <= 3; d++)
+        {
+            string day = today.AddDays(-d).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var (org, ok, failed) in new[] { ("google.com", 400, d == 1 ? 8 : 0), ("Microsoft Corporation", 100, 0) })
+            {
+                string details = failed == 0 ? "" : $$""","failure-details":[{"result-type":"certificate-expired","sending-mta-ip":"192.0.2.1","receiving-mx-hostname":"mx1.{{Zone}}","failed-session-count":{{failed}}}]""";
+                File.WriteAllText(Path.Combine(reports, $"{org[..3]}-{d}.json"), $$"""
+                    {"organization-name":"{{org}}","date-range":{"start-datetime":"{{day}}T00:00:00Z","end-datetime":"{{day}}T23:59:59Z"},
+                     "contact-info":"mailto:tlsrpt@{{org.Replace(' ', '-')}}","report-id":"{{org[..3]}}-{{day}}",
+                     "policies":[{"policy":{"policy-type":"sts","policy-string":["version: STSv1","mode: testing","mx: mx1.{{Zone}}","max_age: 86400"],
+                       "policy-domain":"{{Zone}}","mx-host":["mx1.{{Zone}}"]},
+                       "summary":{"total-successful-session-count":{{ok}},"total-failure-session-count":{{failed}}}{{details}}}]}
+                    """);
+            }
+        }
+        var imported = await Cli("tlsrpt", "import", reports, "--config", config);
+        Assert.True(imported.ExitCode == 0, imported.Stdout + imported.Stderr);
         var status = await Cli("rollout", "status", Zone, "--config", config);
         Assert.Contains("rollout:    none in progress", status.Stdout);
         Assert.Equal(2, Regex.Matches(status.Stdout, @"DNS: .* answers id [0-9a-f]{20} \(the served policy\)").Count);
-        Assert.Contains("testing -> enforce: NOT YET", status.Stdout); // no TLS-RPT reports in this world
+        Assert.Contains("testing -> enforce: NOT YET", status.Stdout);
+        Assert.True(status.Stdout.Contains("MISS days covered: 3 day(s) with reports", StringComparison.Ordinal), status.Stdout + imported.Stdout); // 3 < 7
+        Assert.Contains("ok   reporting organisations: 2 (Microsoft Corporation, google.com); need 2", status.Stdout);
+        Assert.Contains("ok   sessions: 1508 in 6 report(s) (1500 successful, 8 failed); need 100", status.Stdout);
+        Assert.Contains("ok   failure rate certificate-expired: 0.531% (8 of 1508 sessions); at most 1%", status.Stdout);
+        Assert.Contains($"ok   failure rate at mx1.{Zone}: 0.531%", status.Stdout);
+        Assert.Contains($"ok   mx1.{Zone} covered", status.Stdout);
+        Assert.Contains($"MISS mx1.{Zone} certificate", status.Stdout); // nothing listens on its port 25
         Assert.Equal(1, status.ExitCode);
     }
 

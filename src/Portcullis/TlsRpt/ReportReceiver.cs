@@ -25,7 +25,8 @@ public sealed class ReportReceiver(IReportStore store, TimeProvider time, Observ
         var (json, error) = ReportInput.Decode(body, scratch);
         if (json is null)
             return Count(ReceiveOutcome.Invalid, error!, null);
-        return Receive(json.Value, ReportInput.IsGzip(body.Span) ? body : null);
+        // Typed null: a bare null would become an empty ReadOnlyMemory (through byte[]) and the report be kept empty.
+        return Receive(json.Value, ReportInput.IsGzip(body.Span) ? body : (ReadOnlyMemory<byte>?)null);
     }
 
     private (ReceiveOutcome, string) Receive(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte>? gzip)
