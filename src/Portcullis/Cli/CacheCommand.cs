@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Core.MtaSts;
 using Portcullis.Server;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
@@ -66,7 +66,7 @@ public static class QueryCommand
         var time = TimeProvider.System;
         var dns = settings.CreateResolver();
         using var fetcher = new PolicyFetcher(dns, settings.Fetch, time);
-        await using var store = new MemoryPolicyStore();
+        await using var store = Storage.PolicyStore.InMemory();
         var health = new ResolverHealth(dns, time, NullLogger<ResolverHealth>.Instance);
         var selfTest = await health.CheckAsync(ct);
         var resolver = new PolicyResolver(dns, fetcher, store, new StsEngine(settings.Sts), settings.CreateDaneResolver(dns),

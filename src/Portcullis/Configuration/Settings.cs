@@ -137,11 +137,11 @@ public sealed record Settings(PortcullisConfig Config)
             kv => (Published(kv.Key, kv.Value)!, kv.Value), StringComparer.Ordinal);
 
     /// <summary>The configured cache backend.</summary>
-    public Cache.IPolicyStore OpenStore(Microsoft.Extensions.Logging.ILogger log) => Config.Cache.Type switch
+    public Core.Caching.IPolicyStore OpenStore(Microsoft.Extensions.Logging.ILogger log) => Config.Cache.Type switch
     {
-        "redis" => Cache.RedisPolicyStore.Connect(Config.Cache.Redis, Config.Cache.KeyPrefix),
-        "postgres" => new Cache.PostgresPolicyStore(Config.Cache.Postgres, Config.Cache.KeyPrefix),
-        _ => Cache.SqlitePolicyStore.Open(CachePath, log),
+        "redis" => Storage.PolicyStore.ConnectRedis(Config.Cache.Redis, Config.Cache.KeyPrefix),
+        "postgres" => Storage.PolicyStore.OpenPostgres(Config.Cache.Postgres, Config.Cache.KeyPrefix),
+        _ => Storage.PolicyStore.OpenSqlite(CachePath, log),
     };
 
     /// <summary>Where received TLS-RPT reports are kept: SQLite (default) or PostgreSQL.</summary>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Core.Dane;
 using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;

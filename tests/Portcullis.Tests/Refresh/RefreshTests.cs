@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
@@ -29,7 +29,7 @@ public sealed class RefreshTests : IDisposable
     public RefreshTests()
     {
         var health = new ResolverHealth(_dns, _time, NullLogger<ResolverHealth>.Instance);
-        _resolver = new PolicyResolver(_dns, _fetcher, new MemoryPolicyStore(), new StsEngine(new StsOptions()),
+        _resolver = new PolicyResolver(_dns, _fetcher, Portcullis.Storage.PolicyStore.InMemory(), new StsEngine(new StsOptions()),
             new DaneResolver(_dns, TimeSpan.FromSeconds(10)), health, _time, NullLogger<PolicyResolver>.Instance, _metrics);
         _refresh = new RefreshService(_resolver, RefreshOptions.Default, _time, _metrics, NullLogger<RefreshService>.Instance);
     }

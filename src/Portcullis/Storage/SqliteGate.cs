@@ -1,0 +1,42 @@
+using Microsoft.Data.Sqlite;
+
+namespace Portcullis.Storage;
+
+/// <summary>
+/// One SQLite connection used by one operation at a time (a connection is not thread-safe), waited for
+/// asynchronously. The single place the stores' lock/try/finally lives.
+/// </summary>
+public sealed class SqliteGate(SqliteConnection db) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _turn = new(1, 1);
+
+    public async Task<T> RunAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken ct)
+    {
+        await _turn.WaitAsync(ct);
+        try
+        {
+            return await work(db);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    /// <summary>A command with named parameters (<c>$name</c>).</summary>
+    public static SqliteCommand Command(SqliteConnection db, string sql, params (string Name, object Value)[] args)
+    {
+        var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args)
+            cmd.Parameters.AddWithValue(name, value);
+        return cmd;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _turn.WaitAsync();
+        await db.DisposeAsync();
+        _turn.Dispose();
+    }
+}
