@@ -270,12 +270,10 @@ public static class ConfigLoader
         }
     }
 
-    private static readonly string[] SmtpTlsModes = ["none", "starttls", "starttls-when-available", "tls"];
-
     private static void ValidateSend(TlsRptSendConfig s, List<string> errors)
     {
-        if (!SmtpTlsModes.Contains(s.SmtpTls))
-            errors.Add($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", SmtpTlsModes)}");
+        if (TlsRpt.Sending.SmtpTlsModes.Parse(s.SmtpTls) is null)
+            errors.Add($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", TlsRpt.Sending.SmtpTlsModes.Names)}");
         if (!TryHostPort(s.SmtpServer, out _, out _))
             errors.Add($"tlsrpt.send.smtp_server: '{s.SmtpServer}' is not HOST:PORT");
         if (s.SendAfter < 0 || s.Spread < 0)

@@ -172,7 +172,9 @@ public sealed record Settings(PortcullisConfig Config)
             ConfigLoader.TryHostPort(s.SmtpServer, out string host, out int port);
             string password = s.SmtpPasswordFile.Length > 0 ? File.ReadAllText(s.SmtpPasswordFile).Trim() : "";
             string dkimDomain = s.DkimDomain.Length > 0 ? s.DkimDomain : s.MailFrom[(s.MailFrom.LastIndexOf('@') + 1)..];
-            return new(host, port, s.SmtpTls, s.SmtpUsername, password, s.MailFrom, TimeSpan.FromSeconds(60))
+            // Validated by ConfigLoader; the default mode should an unvalidated value ever get here.
+            var tls = TlsRpt.Sending.SmtpTlsModes.Parse(s.SmtpTls) ?? TlsRpt.Sending.SmtpTlsMode.StartTlsWhenAvailable;
+            return new(host, port, tls, s.SmtpUsername, password, s.MailFrom, TimeSpan.FromSeconds(60))
             {
                 Dkim = s.DkimKeyFile.Length > 0 ? new TlsRpt.Sending.DkimOptions(s.DkimKeyFile, dkimDomain, s.DkimSelector) : null,
             };

@@ -161,7 +161,7 @@ public sealed class ReportSenderTests : IDisposable
     public async Task A_permanent_rejection_is_not_retried()
     {
         Record(Nov30, DatagramParserTests.StsFailure);
-        _mail.Results.Enqueue(DeliveryResult.Fail("SMTP said 550 no such user"));
+        _mail.Results.Enqueue(DeliveryResult.GiveUp("SMTP said 550 no such user"));
         _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
         var run = await _sender.RunAsync(null, default);
         Assert.Single(run.Failed);

@@ -36,18 +36,16 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
             ct.ThrowIfCancellationRequested();
             if (!store.TryClaim(pending, now, TimeSpan.FromMinutes(10)))
                 continue; // another run (daemon or CLI) is delivering it
-            // The submitter the report was generated with (its id ends in @SUBMITTER), even if the configuration changed since.
-            string submitter = pending.ReportId[(pending.ReportId.LastIndexOf('@') + 1)..];
-            var report = new OutgoingReport(pending.ReportId, pending.Domain, pending.Day, submitter, pending.Json);
+            var report = new OutgoingReport(pending.ReportId, pending.Domain, pending.Day, pending.Submitter, pending.Json);
             var result = await DeliverAsync(report, pending.Destination, ct);
             var after = time.GetUtcNow();
-            var next = result.Delivered || result.Permanent ? null : planner.NextAttempt(pending.FirstAttempt ?? after, pending.Attempts + 1, after);
-            store.Attempted(pending, result.Delivered, result.Error, next, after);
+            var next = result.Outcome != DeliveryOutcome.Retry ? null : planner.NextAttempt(pending.FirstAttempt ?? after, pending.Attempts + 1, after);
+            store.Attempted(pending, result.Outcome == DeliveryOutcome.Delivered, result.Error, next, after);
             string what = $"{pending.ReportId} to {pending.Destination}";
-            string outcome = result.Delivered ? "sent" : next is null ? "failed" : "retry";
+            string outcome = result.Outcome == DeliveryOutcome.Delivered ? "sent" : next is null ? "failed" : "retry";
             metrics?.TlsRptDeliveries.Add(1, new System.Diagnostics.TagList
                 { { "kind", pending.Destination.Kind.ToString().ToLowerInvariant() }, { "outcome", outcome } });
-            if (result.Delivered)
+            if (result.Outcome == DeliveryOutcome.Delivered)
             {
                 log.LogInformation("TLS-RPT report {What} delivered", what);
                 delivered.Add(what);
@@ -70,7 +68,7 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
     private async Task<DeliveryResult> DeliverAsync(OutgoingReport report, ReportDestination to, CancellationToken ct)
     {
         if (!transports.TryGetValue(to.Kind, out var transport))
-            return DeliveryResult.Fail($"no transport for {to}");
+            return DeliveryResult.GiveUp($"no transport for {to}");
         try
         {
             return await transport.DeliverAsync(report, to, ct);
@@ -91,7 +89,7 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
         string? record = store.PolicyRecord(day, domain);
         var (destinations, problem) = record is null ? ([], "Postfix reported no _smtp._tls record") : ReportDestination.FromRecord(record);
         long ok = tallies.Sum(t => t.Successful), failed = tallies.Sum(t => t.Failed);
-        if (!store.AddReport(day, domain, reportId, json, destinations, problem is null ? null : "not sent: " + problem, (ok, failed), now))
+        if (!store.AddReport(day, domain, reportId, who.Submitter, json, destinations, problem is null ? null : "not sent: " + problem, (ok, failed), now))
             return null;
         if (problem is not null)
             log.LogWarning("TLS-RPT report for {Domain} {Day:yyyy-MM-dd} not sent: {Problem}", domain, day, problem);

@@ -6,8 +6,9 @@ using Portcullis.Core.TlsRpt.Sending;
 namespace Portcullis.TlsRpt.Sending;
 
 /// <summary>A report delivery waiting for its next attempt.</summary>
+/// <param name="Submitter">The submitter the report was generated with, even if the configuration changed since.</param>
 public sealed record PendingDelivery(string ReportId, string Domain, DateOnly Day, ReportDestination Destination, int Attempts,
-    DateTimeOffset? FirstAttempt, string Json);
+    DateTimeOffset? FirstAttempt, string Json, string Submitter);
 
 /// <summary>Outcome of one delivery row, for `tlsrpt sent` and tests.</summary>
 public sealed record DeliveryRow(string ReportId, string Domain, DateOnly Day, long Successful, long Failed, string Destination, string Status,
@@ -23,7 +24,6 @@ public sealed class SessionStore : IDisposable
 {
     private readonly SqliteConnection _db;
     private readonly Lock _lock = new();
-    private SqliteTransaction? _tx; // Microsoft.Data.Sqlite wants it on every command while open
 
     public SessionStore(string path)
     {
@@ -65,6 +65,9 @@ public sealed class SessionStore : IDisposable
                 first_attempt_utc INTEGER, next_attempt_utc INTEGER NOT NULL, last_error TEXT, done_utc INTEGER,
                 PRIMARY KEY (report_id, destination));
             """);
+        // Added later, by ALTER so files of earlier versions get it too; their rows have NULL (see DueDeliveries).
+        if (Query(null, "SELECT 1 FROM pragma_table_info('tlsrpt_out_reports') WHERE name = 'submitter'", r => 1).Count == 0)
+            Exec("ALTER TABLE tlsrpt_out_reports ADD COLUMN submitter TEXT");
     }
 
     /// <summary>Counts sessions in one transaction (the collector batches datagrams).</summary>
@@ -72,39 +75,32 @@ public sealed class SessionStore : IDisposable
     {
         lock (_lock)
         {
-            using var tx = _tx = _db.BeginTransaction();
-            try
-            {
-                RecordAll(batch);
-                tx.Commit();
-            }
-            finally
-            {
-                _tx = null;
-            }
+            using var tx = _db.BeginTransaction();
+            RecordAll(tx, batch);
+            tx.Commit();
         }
     }
 
-    private void RecordAll(IReadOnlyList<(DateOnly Day, SessionEvent Event)> batch)
+    private void RecordAll(SqliteTransaction tx, IReadOnlyList<(DateOnly Day, SessionEvent Event)> batch)
     {
         foreach (var (day, e) in batch)
         {
             string d = Day(day);
             if (e.PolicyRecord.Length > 0)
             {
-                Exec("INSERT INTO tlsrpt_out_records VALUES ($d, $dom, $r) ON CONFLICT DO UPDATE SET record = excluded.record",
+                Exec(tx, "INSERT INTO tlsrpt_out_records VALUES ($d, $dom, $r) ON CONFLICT DO UPDATE SET record = excluded.record",
                     ("$d", d), ("$dom", e.Domain), ("$r", e.PolicyRecord));
             }
             foreach (var p in e.Policies)
             {
-                Exec("""
+                Exec(tx, """
                     INSERT INTO tlsrpt_out_policies VALUES ($d, $dom, $k, $j, $ok, $fail)
                     ON CONFLICT DO UPDATE SET successful = successful + excluded.successful, failed = failed + excluded.failed
                     """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$j", JsonSerializer.Serialize(p with { Failures = [] }, SessionJsonContext.Default.SessionPolicy)),
                     ("$ok", p.Failed ? 0 : 1), ("$fail", p.Failed ? 1 : 0));
                 foreach (var f in p.Failures)
                 {
-                    Exec("""
+                    Exec(tx, """
                         INSERT INTO tlsrpt_out_failures VALUES ($d, $dom, $k, $fk, $fj, 1)
                         ON CONFLICT DO UPDATE SET sessions = sessions + 1
                         """, ("$d", d), ("$dom", e.Domain), ("$k", p.Key), ("$fk", f.Key), ("$fj", JsonSerializer.Serialize(f, SessionJsonContext.Default.SessionFailure)));
@@ -150,34 +146,29 @@ public sealed class SessionStore : IDisposable
 
     /// <summary>Stores a generated report with one pending delivery per destination, atomically.</summary>
     /// <returns>False when this day's report for the domain already exists.</returns>
-    public bool AddReport(DateOnly day, string domain, string reportId, string json, IReadOnlyList<ReportDestination> destinations,
-        string? note, (long Successful, long Failed) sessions, DateTimeOffset now)
+    public bool AddReport(DateOnly day, string domain, string reportId, string submitter, string json,
+        IReadOnlyList<ReportDestination> destinations, string? note, (long Successful, long Failed) sessions, DateTimeOffset now)
     {
         lock (_lock)
         {
-            using var tx = _tx = _db.BeginTransaction();
-            try
-            {
-                return AddReport(tx, day, domain, reportId, json, destinations, note, sessions, now);
-            }
-            finally
-            {
-                _tx = null;
-            }
+            using var tx = _db.BeginTransaction();
+            return AddReport(tx, day, domain, reportId, submitter, json, destinations, note, sessions, now);
         }
     }
 
-    private bool AddReport(SqliteTransaction tx, DateOnly day, string domain, string reportId, string json,
+    private bool AddReport(SqliteTransaction tx, DateOnly day, string domain, string reportId, string submitter, string json,
         IReadOnlyList<ReportDestination> destinations, string? note, (long Successful, long Failed) sessions, DateTimeOffset now)
     {
-        int n = Exec("INSERT OR IGNORE INTO tlsrpt_out_reports VALUES ($d, $dom, $id, $j, $t, $n, $ok, $fail)",
-            ("$d", Day(day)), ("$dom", domain), ("$id", reportId), ("$j", json), ("$t", now.ToUnixTimeSeconds()), ("$n", note),
-            ("$ok", sessions.Successful), ("$fail", sessions.Failed));
+        int n = Exec(tx, """
+            INSERT OR IGNORE INTO tlsrpt_out_reports (day, domain, report_id, json, created_utc, note, successful, failed, submitter)
+            VALUES ($d, $dom, $id, $j, $t, $n, $ok, $fail, $sub)
+            """, ("$d", Day(day)), ("$dom", domain), ("$id", reportId), ("$j", json), ("$t", now.ToUnixTimeSeconds()), ("$n", note),
+            ("$ok", sessions.Successful), ("$fail", sessions.Failed), ("$sub", submitter));
         if (n == 0)
             return false;
         foreach (var dest in destinations)
         {
-            Exec("INSERT OR IGNORE INTO tlsrpt_out_deliveries (report_id, destination, status, next_attempt_utc) VALUES ($id, $dest, 'pending', $t)",
+            Exec(tx, "INSERT OR IGNORE INTO tlsrpt_out_deliveries (report_id, destination, status, next_attempt_utc) VALUES ($id, $dest, 'pending', $t)",
                 ("$id", reportId), ("$dest", dest.ToString()), ("$t", now.ToUnixTimeSeconds()));
         }
         tx.Commit();
@@ -189,11 +180,12 @@ public sealed class SessionStore : IDisposable
         lock (_lock)
         {
             return Query("""
-                SELECT d.report_id, r.domain, r.day, d.destination, d.attempts, d.first_attempt_utc, r.json
+                SELECT d.report_id, r.domain, r.day, d.destination, d.attempts, d.first_attempt_utc, r.json, r.submitter
                 FROM tlsrpt_out_deliveries d JOIN tlsrpt_out_reports r ON r.report_id = d.report_id
                 WHERE d.status = 'pending' AND d.next_attempt_utc <= $now ORDER BY d.next_attempt_utc
                 """, r => new PendingDelivery(r.GetString(0), r.GetString(1), ParseDay(r.GetString(2)), Destination(r.GetString(3)),
-                    r.GetInt32(4), r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(5)), r.GetString(6)),
+                    r.GetInt32(4), r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(5)), r.GetString(6),
+                    r.IsDBNull(7) ? SubmitterOf(r.GetString(0)) : r.GetString(7)),
                 ("$now", now.ToUnixTimeSeconds()));
         }
     }
@@ -253,6 +245,9 @@ public sealed class SessionStore : IDisposable
         }
     }
 
+    /// <summary>Rows of versions before the submitter column: the id ends in @SUBMITTER.</summary>
+    private static string SubmitterOf(string reportId) => reportId[(reportId.LastIndexOf('@') + 1)..];
+
     private static ReportDestination Destination(string s) =>
         s.StartsWith("mailto:", StringComparison.Ordinal) ? new(DestinationKind.Mail, s[7..]) : new(DestinationKind.Https, s);
 
@@ -260,28 +255,35 @@ public sealed class SessionStore : IDisposable
 
     private static DateOnly ParseDay(string s) => DateOnly.ParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private int Exec(string sql, params (string Name, object? Value)[] args)
+    private int Exec(string sql, params (string Name, object? Value)[] args) => Exec(null, sql, args);
+
+    private int Exec(SqliteTransaction? tx, string sql, params (string Name, object? Value)[] args)
     {
-        using var cmd = _db.CreateCommand();
-        cmd.Transaction = _tx;
-        cmd.CommandText = sql;
-        foreach (var (n, v) in args)
-            cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        using var cmd = Command(tx, sql, args);
         return cmd.ExecuteNonQuery();
     }
 
-    private List<T> Query<T>(string sql, Func<SqliteDataReader, T> row, params (string Name, object? Value)[] args)
+    private List<T> Query<T>(string sql, Func<SqliteDataReader, T> row, params (string Name, object? Value)[] args) => Query(null, sql, row, args);
+
+    private List<T> Query<T>(SqliteTransaction? tx, string sql, Func<SqliteDataReader, T> row, params (string Name, object? Value)[] args)
     {
-        using var cmd = _db.CreateCommand();
-        cmd.Transaction = _tx;
-        cmd.CommandText = sql;
-        foreach (var (n, v) in args)
-            cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        using var cmd = Command(tx, sql, args);
         using var r = cmd.ExecuteReader();
         var list = new List<T>();
         while (r.Read())
             list.Add(row(r));
         return list;
+    }
+
+    // Microsoft.Data.Sqlite wants the open transaction on every command inside it: passed, never ambient.
+    private SqliteCommand Command(SqliteTransaction? tx, string sql, (string Name, object? Value)[] args)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var (n, v) in args)
+            cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        return cmd;
     }
 
     public void Dispose() => _db.Dispose();
