@@ -71,7 +71,7 @@ public class HotPath
 public class CachedPath
 {
     private readonly ArrayBufferWriter<byte> _out = new(4096);
-    private Portcullis.Server.SocketmapService _service = null!;
+    private Portcullis.Hosting.Socketmap.SocketmapService _service = null!;
 
     [GlobalSetup]
     public async Task Setup()
@@ -100,8 +100,8 @@ public class CachedPath
         var settings = new Portcullis.Configuration.Settings(new Portcullis.Configuration.PortcullisConfig());
         var live = new Portcullis.Configuration.LiveSettings(settings, null,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<Portcullis.Configuration.LiveSettings>.Instance);
-        _service = new Portcullis.Server.SocketmapService(resolver, live, metrics, time,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<Portcullis.Server.SocketmapService>.Instance);
+        _service = new Portcullis.Hosting.Socketmap.SocketmapService(resolver, live, metrics, time,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Portcullis.Hosting.Socketmap.SocketmapService>.Instance);
         foreach (string d in new[] { "sts.example", "dane.example" })
             await resolver.ResolveAsync(d, CancellationToken.None);
         if (Secure() == 0 || SecureTlsRpt() == 0 || DaneOnly() == 0)

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Portcullis.Cli;
 using Portcullis.Configuration;
-using Portcullis.Server;
+using Portcullis.Hosting;
+using Portcullis.Hosting.Http;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
@@ -128,7 +129,7 @@ public static class Program
         {
             if (parse.GetValue(listen) is { Length: > 0 } l)
                 c.Publish.Listen = [.. l];
-        }, s => Publishing.PolicyHostServer.RunAsync(s, ct)));
+        }, s => PolicyHostServer.RunAsync(s, ct)));
         return cmd;
     }
 
@@ -139,21 +140,21 @@ public static class Program
         var paths = new Argument<string[]>("path") { Description = ".json / .json.gz report, mail message, Maildir, or a directory of .json, .json.gz and .eml files", Arity = ArgumentArity.OneOrMore };
         var import = new Command("import", "Store reports from files, mail messages or a Maildir (duplicates are skipped)") { paths, importConfig };
         import.SetAction((parse, _) => WithSettings(parse.GetValue(importConfig), _ => { },
-            s => Task.FromResult(TlsRpt.TlsRptCommand.Import(s, parse.GetValue(paths)!, Console.Out))));
+            s => Task.FromResult(TlsRptCommand.Import(s, parse.GetValue(paths)!, Console.Out))));
         var summaryConfig = ConfigOption();
         var domain = new Option<string?>("--domain") { Description = "Only this policy domain" };
         var since = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };
         var limit = new Option<int>("--limit")
         {
             Description = "At most this many rows",
-            DefaultValueFactory = _ => TlsRpt.TlsRptCommand.DefaultSummaryLimit,
+            DefaultValueFactory = _ => TlsRptCommand.DefaultSummaryLimit,
         };
         var summary = new Command("summary", "Sessions per policy domain, type and day, with failure types and sending MTA IPs")
         {
             summaryConfig, domain, since, limit,
         };
         summary.SetAction((parse, _) => WithSettings(parse.GetValue(summaryConfig), _ => { },
-            s => Task.FromResult(TlsRpt.TlsRptCommand.Summary(s, parse.GetValue(domain), parse.GetValue(since), Console.Out,
+            s => Task.FromResult(TlsRptCommand.Summary(s, parse.GetValue(domain), parse.GetValue(since), Console.Out,
                 Math.Max(1, parse.GetValue(limit))))));
         var sendConfig = ConfigOption();
         var day = new Option<string?>("--day") { Description = "Also report this day now (YYYY-MM-DD or 'today'), even if it is not over" };
@@ -167,12 +168,12 @@ public static class Program
             if (parse.GetValue(sendDns) is { } d)
                 c.Dns.Server = d;
         },
-            s => TlsRpt.TlsRptCommand.SendAsync(s, parse.GetValue(day), Console.Out, ct)));
+            s => TlsRptCommand.SendAsync(s, parse.GetValue(day), Console.Out, ct)));
         var sentConfig = ConfigOption();
         var sentSince = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };
         var sent = new Command("sent", "Reports generated about this server's sessions and the state of each delivery") { sentConfig, sentSince };
         sent.SetAction((parse, _) => WithSettings(parse.GetValue(sentConfig), _ => { },
-            s => Task.FromResult(TlsRpt.TlsRptCommand.Sent(s, parse.GetValue(sentSince), Console.Out))));
+            s => Task.FromResult(TlsRptCommand.Sent(s, parse.GetValue(sentSince), Console.Out))));
         tlsrpt.Subcommands.Add(import);
         tlsrpt.Subcommands.Add(summary);
         tlsrpt.Subcommands.Add(send);
@@ -194,7 +195,7 @@ public static class Program
         {
             if (parse.GetValue(dns) is { } d)
                 c.Dns.Server = d;
-        }, s => Checking.CheckCommand.RunAsync(s, parse.GetValue(domain)!, parse.GetValue(json), Console.Out, ct)));
+        }, s => CheckCommand.RunAsync(s, parse.GetValue(domain)!, parse.GetValue(json), Console.Out, ct)));
         return cmd;
     }
 
@@ -226,7 +227,7 @@ public static class Program
         var domain = new Argument<string>("domain") { Description = "A domain from publish.domains" };
         var cmd = new Command("records", "Print the DNS records to publish for one of your domains (zone-file syntax)") { domain, config };
         cmd.SetAction((parse, ct) => WithSettings(parse.GetValue(config), _ => { },
-            s => Task.FromResult(Publishing.RecordsCommand.Run(s, parse.GetValue(domain)!, Console.Out, Console.Error))));
+            s => Task.FromResult(RecordsCommand.Run(s, parse.GetValue(domain)!, Console.Out, Console.Error))));
         return cmd;
     }
 

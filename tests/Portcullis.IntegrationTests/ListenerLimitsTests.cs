@@ -11,6 +11,7 @@ namespace Portcullis.IntegrationTests;
 /// pipelining clients that never read, and more clients than <c>limits.max_connections</c>.
 /// Every key used needs no lookups, so the resolver is an address where nothing listens.
 /// </summary>
+[Collection(SerialMeasurements.Name)] // memory and deadline bounds, measured without the rest of the suite beside them
 public sealed class ListenerLimitsTests : IAsyncLifetime
 {
     private static readonly IPEndPoint NoResolver = new(IPAddress.Loopback, 9);

@@ -39,7 +39,7 @@ public sealed class RefreshLogTests : IAsyncLifetime
         var lines = daemon.Output.Split('\n');
         var info = lines.Where(l => l.Contains(" info: ", StringComparison.Ordinal) && l.Contains("dane.refresh.test", StringComparison.Ordinal)).ToList();
         Assert.True(info.Count == 1, string.Join('\n', info)); // the query's own resolution, nothing per refresh
-        Assert.True(lines.Any(l => Regex.IsMatch(l, @"^\S+ dbug: Portcullis\.Server\.RefreshService\[\d+\] Refresh of dane\.refresh\.test: unchanged")), daemon.Output);
+        Assert.True(lines.Any(l => Regex.IsMatch(l, @"^\S+ dbug: Portcullis\.Hosting\.Jobs\.RefreshService\[\d+\] Refresh of dane\.refresh\.test: unchanged")), daemon.Output);
         Assert.True(lines.Any(l => Regex.IsMatch(l, @"^\S+ dbug: Portcullis\.Resolution\.PolicyResolver\[\d+\] dane\.refresh\.test: DaneOnly")), daemon.Output);
     }
 }

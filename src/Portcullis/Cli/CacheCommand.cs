@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Core.MtaSts;
-using Portcullis.Server;
+using Portcullis.Hosting.Control;
 
 namespace Portcullis.Cli;
 

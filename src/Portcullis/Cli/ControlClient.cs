@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Portcullis.Core.Caching;
 using Portcullis.Configuration;
-using Portcullis.Server;
+using Portcullis.Hosting.Control;
 
 namespace Portcullis.Cli;
 

@@ -105,6 +105,9 @@ public static class ConfigLoader
         Positive("limits.max_connections", c.Limits.MaxConnections);
         Positive("limits.idle_timeout", c.Limits.IdleTimeout);
         Positive("limits.write_timeout", c.Limits.WriteTimeout);
+        // The host waits 30 s for connections to end at shutdown; the grace must end well before.
+        if (c.Limits.ShutdownGrace is <= 0 or > 20)
+            Err($"limits.shutdown_grace: must be 1 to 20 seconds, not {c.Limits.ShutdownGrace}");
         Positive("limits.max_mx_hosts", c.Limits.MaxMxHosts);
         Positive("refresh.ahead", c.Refresh.Ahead);
         Positive("refresh.idle_after", c.Refresh.IdleAfter);

@@ -99,6 +99,7 @@ internal static class ConfigSchema
         { "max_connections", Int<LimitsConfig>((c, v) => c.MaxConnections = v) },
         { "idle_timeout", Int<LimitsConfig>((c, v) => c.IdleTimeout = v) },
         { "write_timeout", Int<LimitsConfig>((c, v) => c.WriteTimeout = v) },
+        { "shutdown_grace", Int<LimitsConfig>((c, v) => c.ShutdownGrace = v) },
         { "max_mx_hosts", Int<LimitsConfig>((c, v) => c.MaxMxHosts = v) },
     };
 

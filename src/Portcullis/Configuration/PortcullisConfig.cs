@@ -85,6 +85,8 @@ public sealed class LimitsConfig
     public int IdleTimeout { get; set; } = 300;
     /// <summary>Seconds answers may wait to be read by the client before the connection is closed.</summary>
     public int WriteTimeout { get; set; } = 10;
+    /// <summary>Seconds a request already being answered at SIGTERM may still take before it is answered TEMP.</summary>
+    public int ShutdownGrace { get; set; } = 1;
     /// <summary>MX hosts examined for DANE per domain, lowest preference first (Postfix's smtp_mx_address_limit is 5).</summary>
     public int MaxMxHosts { get; set; } = 5;
 }

@@ -9,6 +9,7 @@ using Portcullis.Core.Policy;
 using Portcullis.Dns;
 using Portcullis.Http;
 using Portcullis.Observability;
+using Portcullis.Hosting.Jobs;
 
 namespace Portcullis.Resolution;
 

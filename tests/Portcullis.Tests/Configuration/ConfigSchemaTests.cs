@@ -170,6 +170,7 @@ public sealed class ConfigSchemaTests : IDisposable
         new("limits.max_connections", c => c.Limits.MaxConnections, -5),
         new("limits.idle_timeout", c => c.Limits.IdleTimeout, 7),
         new("limits.write_timeout", c => c.Limits.WriteTimeout, 11),
+        new("limits.shutdown_grace", c => c.Limits.ShutdownGrace, 3),
         new("limits.max_mx_hosts", c => c.Limits.MaxMxHosts, 6),
         new("overrides", c => string.Join(" ", c.Overrides.Keys.Order(StringComparer.Ordinal)), "old.example smarthost.example.net"),
         new("overrides.*.policy", c => c.Overrides["smarthost.example.net"].Policy, "encrypt protocols=>=TLSv1.2"),
@@ -254,7 +255,7 @@ public sealed class ConfigSchemaTests : IDisposable
         console: { listen: ["127.0.0.1:9643"] }
         trusted_proxies: [127.0.0.1, 10.0.0.0/8]
         refresh: { enabled: no, ahead: 301, idle_after: 86401, max_backoff: 601 }
-        limits: {max_connections: -5, idle_timeout: +7, write_timeout: "11", max_mx_hosts: 6}
+        limits: {max_connections: -5, idle_timeout: +7, write_timeout: "11", shutdown_grace: 3, max_mx_hosts: 6}
         overrides:
           smarthost.example.net: { policy: "encrypt protocols=>=TLSv1.2" }
           old.example: { policy: none, expires: 2020-01-01 }

@@ -11,7 +11,7 @@ using Portcullis.Dns;
 using Portcullis.Http;
 using Portcullis.Observability;
 using Portcullis.Resolution;
-using Portcullis.Server;
+using Portcullis.Hosting.Jobs;
 
 namespace Portcullis.Tests.Refresh;
 

@@ -1,7 +1,8 @@
 using System.Text.Json.Serialization;
 using Portcullis.Core.Caching;
+using Portcullis.Configuration;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting.Control;
 
 /// <summary>Reply of <c>purge</c> on the control socket.</summary>
 public sealed record PurgeReply(int Purged);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
+using Portcullis.TlsRpt;
 
-namespace Portcullis.TlsRpt;
+namespace Portcullis.Hosting.Http;
 
 /// <summary>
 /// The rua=https://… endpoint (RFC 8460 §3): POST a gzip or JSON report; 201 stored, 200 duplicate,

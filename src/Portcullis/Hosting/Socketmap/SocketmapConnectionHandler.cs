@@ -7,7 +7,7 @@ using Portcullis.Configuration;
 using Portcullis.Core.Protocol;
 using Portcullis.Observability;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting.Socketmap;
 
 /// <summary>
 /// One Postfix connection: read, answer every complete netstring in order, flush, repeat.
@@ -21,11 +21,10 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Metrics
     /// <summary>Answers buffered before a flush; more pipelined requests wait (in the input pipe, then the kernel).</summary>
     public const int MaxUnflushedOutput = 64 * 1024;
 
-    /// <summary>On shutdown, how long a request already being answered may still take; then it is answered TEMP.</summary>
-    public static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(1);
-
     private readonly TimeSpan _idle = TimeSpan.FromSeconds(settings.Config.Limits.IdleTimeout);
     private readonly TimeSpan _write = TimeSpan.FromSeconds(settings.Config.Limits.WriteTimeout);
+    // On shutdown, how long a request already being answered may still take; then it is answered TEMP.
+    private readonly TimeSpan _grace = TimeSpan.FromSeconds(settings.Config.Limits.ShutdownGrace);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -40,7 +39,8 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Metrics
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(ct, stopping, readTimer.Token);
         using var writing = CancellationTokenSource.CreateLinkedTokenSource(ct, writeTimer.Token);
         using var answering = CancellationTokenSource.CreateLinkedTokenSource(ct, graceTimer.Token);
-        using var onStop = stopping.Register(static g => ((CancellationTokenSource)g!).CancelAfter(ShutdownGrace), graceTimer);
+        var grace = _grace;
+        using var onStop = stopping.Register(() => graceTimer.CancelAfter(grace));
         metrics.Connections.Add(1);
         bool writeTimedOut = false;
         try

@@ -12,10 +12,10 @@ using Portcullis.Dns;
 using Portcullis.Http;
 using Portcullis.Observability;
 using Portcullis.Resolution;
-using Portcullis.Server;
 using Xunit;
+using Portcullis.Hosting.Socketmap;
 
-namespace Portcullis.Tests.Server;
+namespace Portcullis.Tests.Hosting;
 
 /// <summary>The allocation-free path answers exactly as the full path, and only while memory may answer.</summary>
 public sealed class CachedReplyTests : IDisposable

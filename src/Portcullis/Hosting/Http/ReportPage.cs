@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using Portcullis.Core.TlsRpt;
 
-namespace Portcullis.TlsRpt;
+namespace Portcullis.Hosting.Http;
 
 /// <summary>
 /// A self-contained HTML page (no scripts, no external assets) on the console listener

@@ -6,7 +6,7 @@ using Portcullis.Core.Refresh;
 using Portcullis.Observability;
 using Portcullis.Resolution;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting.Jobs;
 
 /// <summary>
 /// Refreshes the policies of recently queried domains shortly before they expire, so Postfix

@@ -6,7 +6,7 @@ using Portcullis.Core.Protocol;
 using Portcullis.Observability;
 using Portcullis.Resolution;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting.Socketmap;
 
 /// <summary>Answers one socketmap request: map name and key checks, then the policy decision.</summary>
 public sealed class SocketmapService(PolicyResolver resolver, LiveSettings settings, PortcullisMetrics metrics, TimeProvider time,

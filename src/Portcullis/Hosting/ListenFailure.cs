@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Portcullis.Configuration;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting;
 
 /// <summary>Kestrel's "Failed to bind to address …" as the one line an administrator needs.</summary>
 public static partial class ListenFailure

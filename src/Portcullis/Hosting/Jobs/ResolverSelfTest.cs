@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Portcullis.Dns;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting.Jobs;
 
 /// <summary>
 /// Repeats the resolver DNSSEC self-test (the first runs before listening): every five minutes

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Portcullis.Observability;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting;
 
 /// <summary>
 /// Wraps the socket transport so a listener stops accepting while its group holds

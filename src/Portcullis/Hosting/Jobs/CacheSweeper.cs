@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portcullis.Resolution;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting.Jobs;
 
 /// <summary>Hourly removal of cache entries that can no longer influence an answer.</summary>
 public sealed class CacheSweeper(PolicyResolver resolver, TimeProvider time, ILogger<CacheSweeper> log) : BackgroundService

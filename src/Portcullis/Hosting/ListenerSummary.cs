@@ -1,6 +1,6 @@
 using Portcullis.Configuration;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting;
 
 /// <summary>Every listener the daemon serves, for the start-up log: an administrator sees what is exposed where.</summary>
 public static class ListenerSummary

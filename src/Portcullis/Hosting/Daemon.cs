@@ -15,8 +15,13 @@ using Portcullis.Dns;
 using Portcullis.Http;
 using Portcullis.Observability;
 using Portcullis.Resolution;
+using Portcullis.Hosting.Control;
+using Portcullis.Hosting.Http;
+using Portcullis.Hosting.Jobs;
+using Portcullis.Hosting.Socketmap;
+using Portcullis.TlsRpt;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting;
 
 /// <summary>The <c>serve</c> command: Kestrel listeners speaking socketmap, plus the resolver and cache.</summary>
 public static class Daemon

@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using Portcullis.Observability;
 
-namespace Portcullis.Observability;
+namespace Portcullis.Hosting.Socketmap;
 
 /// <summary>
 /// A deliberately tiny HTTP/1.x responder for scrapes arriving on the socketmap port: one request,

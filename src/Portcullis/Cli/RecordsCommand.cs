@@ -2,8 +2,9 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Portcullis.Configuration;
 using Portcullis.Core.Publishing;
+using Portcullis.Hosting.Http;
 
-namespace Portcullis.Publishing;
+namespace Portcullis.Cli;
 
 /// <summary>`records DOMAIN`: the DNS records to publish for one of our domains, in zone-file syntax.</summary>
 public static class RecordsCommand

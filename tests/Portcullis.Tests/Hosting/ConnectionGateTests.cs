@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Portcullis.Observability;
-using Portcullis.Server;
+using Portcullis.Hosting;
 
-namespace Portcullis.Tests.Server;
+namespace Portcullis.Tests.Hosting;
 
 public sealed class ConnectionGateTests
 {

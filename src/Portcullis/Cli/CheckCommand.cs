@@ -3,8 +3,9 @@ using Portcullis.Configuration;
 using Portcullis.Core.Checking;
 using Portcullis.Core.Protocol;
 using Portcullis.Http;
+using Portcullis.Checking;
 
-namespace Portcullis.Checking;
+namespace Portcullis.Cli;
 
 public static class CheckCommand
 {

@@ -6,7 +6,7 @@ using Portcullis.Configuration;
 using Portcullis.Observability;
 using Portcullis.TlsRpt;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting.Http;
 
 /// <summary>What an HTTP listener is for.</summary>
 public enum HttpRole { Metrics, Reports, Console }

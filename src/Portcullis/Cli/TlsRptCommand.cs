@@ -1,8 +1,9 @@
 using System.Globalization;
 using Portcullis.Configuration;
 using Portcullis.Core.TlsRpt;
+using Portcullis.TlsRpt;
 
-namespace Portcullis.TlsRpt;
+namespace Portcullis.Cli;
 
 /// <summary><c>tlsrpt import</c> and <c>tlsrpt summary</c>.</summary>
 public static class TlsRptCommand
@@ -87,7 +88,7 @@ public static class TlsRptCommand
                 "set it with organization_name, contact_info and mail_from (see README, \"Reporting your own sessions\")");
             return 78;
         }
-        using var store = new Sending.SessionStore(s.TlsRptDatabase);
+        using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
         var dns = s.CreateResolver();
         using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
         var run = await s.CreateReportSender(store, dns, TimeProvider.System, loggers.CreateLogger("tlsrpt")).RunAsync(forced, ct);
@@ -106,7 +107,7 @@ public static class TlsRptCommand
     {
         if (Since(since) is not { } from)
             return ExitUsage;
-        using var store = new Sending.SessionStore(s.TlsRptDatabase);
+        using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
         var rows = store.Deliveries(from);
         o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"OK",7} {"FAILED",7} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");
         foreach (var r in rows)

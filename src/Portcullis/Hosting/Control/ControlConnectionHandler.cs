@@ -7,7 +7,7 @@ using Portcullis.Configuration;
 using Portcullis.Core.Protocol;
 using Portcullis.Resolution;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting.Control;
 
 /// <summary>
 /// The control socket behind the <c>cache</c> commands: one line in (<c>list</c>, <c>show DOMAIN</c>,

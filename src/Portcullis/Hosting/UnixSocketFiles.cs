@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Portcullis.Configuration;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting;
 
 /// <summary>
 /// Prepares the paths of the daemon's unix sockets before anything binds: a stale socket from an earlier run

@@ -8,8 +8,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portcullis.Configuration;
 using Portcullis.Net;
+using Portcullis.Hosting;
+using Portcullis.Publishing;
 
-namespace Portcullis.Publishing;
+namespace Portcullis.Hosting.Http;
 
 /// <summary>
 /// `policy-host`: serves <c>https://mta-sts.DOMAIN/.well-known/mta-sts.txt</c> for every domain in
@@ -46,7 +48,7 @@ public static class PolicyHostServer
         var publish = settings.Config.Publish;
         var acme = publish.AcmeWebroot.Length > 0 ? new AcmeChallenges(publish.AcmeWebroot) : null;
         var acmeListen = acme is null ? [] : publish.AcmeListen;
-        Server.ListenFailure.Probe([.. publish.Listen.Concat(acmeListen).Select(l => ConfigLoader.ParseListen(l).Tcp!)]);
+        ListenFailure.Probe([.. publish.Listen.Concat(acmeListen).Select(l => ConfigLoader.ParseListen(l).Tcp!)]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
         builder.Logging.ClearProviders();
@@ -114,7 +116,7 @@ public static class PolicyHostServer
         {
             await app.StartAsync(ct);
         }
-        catch (IOException ex) when (Server.ListenFailure.From(ex) is { } failure)
+        catch (IOException ex) when (ListenFailure.From(ex) is { } failure)
         {
             throw failure;
         }

@@ -3,9 +3,9 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Core.Caching;
 using Portcullis.Configuration;
-using Portcullis.Server;
+using Portcullis.Hosting;
 
-namespace Portcullis.Tests.Server;
+namespace Portcullis.Tests.Hosting;
 
 /// <summary>Path resolution, file types, socket path preparation and store opening, on the real file system.</summary>
 public sealed class StartupPathsTests : IDisposable

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 using Portcullis.Configuration;
 using Portcullis.Observability;
 
-namespace Portcullis.Server;
+namespace Portcullis.Hosting;
 
 /// <summary>
 /// Transport settings and connection slots: socketmap listeners share one pool of
