@@ -153,9 +153,9 @@ public static class Program
         {
             summaryConfig, domain, since, limit,
         };
-        summary.SetAction((parse, _) => WithSettings(parse.GetValue(summaryConfig), _ => { },
-            s => Task.FromResult(TlsRptCommand.Summary(s, parse.GetValue(domain), parse.GetValue(since), Console.Out,
-                Math.Max(1, parse.GetValue(limit))))));
+        summary.SetAction((parse, ct) => WithSettings(parse.GetValue(summaryConfig), _ => { },
+            s => TlsRptCommand.SummaryAsync(s, parse.GetValue(domain), parse.GetValue(since), Console.Out, ct,
+                Math.Max(1, parse.GetValue(limit)))));
         var sendConfig = ConfigOption();
         var day = new Option<string?>("--day") { Description = "Also report this day now (YYYY-MM-DD or 'today'), even if it is not over" };
         var sendDns = DnsOption();

@@ -56,12 +56,13 @@ public static class TlsRptCommand
     private static DateOnly? Since(string? since) =>
         since is null ? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30)) : ParseDay("--since", since, Console.Error);
 
-    public static int Summary(Settings s, string? domain, string? since, TextWriter o, int limit = DefaultSummaryLimit)
+    public static async Task<int> SummaryAsync(Settings s, string? domain, string? since, TextWriter o, CancellationToken ct,
+        int limit = DefaultSummaryLimit)
     {
         if (Since(since) is not { } from)
             return ExitUsage;
         using var store = s.OpenReportStore();
-        var page = store.Summary(from, domain?.TrimEnd('.').ToLowerInvariant(), limit);
+        var page = await store.SummaryAsync(from, domain?.TrimEnd('.').ToLowerInvariant(), limit, ct);
         var rows = page.Rows;
         o.WriteLine($"{"DAY",-10} {"POLICY DOMAIN",-30} {"TYPE",-15} {"OK",8} {"FAILED",8}  FAILURES (sending MTA IPs)");
         foreach (var r in rows)

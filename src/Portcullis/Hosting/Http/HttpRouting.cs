@@ -40,18 +40,18 @@ public static class HttpRouting
             HttpRole.Reports when HttpMethods.IsPost(request.Method) =>
                 await ReportEndpoint.HandleAsync(http, services.GetRequiredService<ReportReceiver>(), services.GetRequiredService<ReportIntake>(),
                     services.GetRequiredService<Settings>().Config.Tlsrpt.ReceiveMaxBytes, services.GetRequiredService<TimeProvider>()),
-            HttpRole.Console when HttpMethods.IsGet(request.Method) && request.Path == "/" => Page(services),
+            HttpRole.Console when HttpMethods.IsGet(request.Method) && request.Path == "/" => await PageAsync(services, http.RequestAborted),
             _ => Results.Text("not found\n", statusCode: StatusCodes.Status404NotFound),
         };
         await result.ExecuteAsync(http);
     }
 
-    private static IResult Page(IServiceProvider services)
+    private static async Task<IResult> PageAsync(IServiceProvider services, CancellationToken ct)
     {
         var since = DateOnly.FromDateTime(services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime).AddDays(-ReportPage.Days);
         try
         {
-            var page = services.GetRequiredService<IReportStore>().Summary(since, null, ReportPage.MaxRows);
+            var page = await services.GetRequiredService<IReportStore>().SummaryAsync(since, null, ReportPage.MaxRows, ct);
             return Results.Content(ReportPage.Render(page, since), "text/html; charset=utf-8");
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException or UnauthorizedAccessException)
