@@ -65,7 +65,7 @@ public class HotPath
 
 /// <summary>
 /// The whole cached path as the connection handler runs it: payload bytes in, reply bytes out, through
-/// SocketmapService, PolicyResolver's memory and the metrics. Entries are loaded once from the store.
+/// SocketmapService, its ReplyCache over PolicyMemory and the metrics. Entries are loaded once from the store.
 /// </summary>
 [MemoryDiagnoser]
 public class CachedPath
@@ -93,14 +93,18 @@ public class CachedPath
         var dns = new Portcullis.Dns.DnsClientResolver(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9), TimeSpan.FromSeconds(1), 1);
         var metrics = new Portcullis.Observability.PortcullisMetrics();
         _ = new Portcullis.Observability.PrometheusExporter(); // metrics are recorded, as in the daemon
+        var memory = new Portcullis.Resolution.PolicyMemory();
+        var engine = new StsEngine(new StsOptions());
+        var guarded = new Portcullis.Storage.GuardedPolicyStore(store, time,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Portcullis.Storage.GuardedPolicyStore>.Instance, metrics);
         var resolver = new Portcullis.Resolution.PolicyResolver(dns, new Portcullis.Http.PolicyFetcher(dns, new Portcullis.Http.FetchLimits(), time),
-            store, new StsEngine(new StsOptions()), new Portcullis.Resolution.DaneResolver(dns, TimeSpan.FromSeconds(1)),
+            guarded, memory, engine, new Portcullis.Resolution.DaneResolver(dns, TimeSpan.FromSeconds(1)),
             new Portcullis.Dns.ResolverHealth(dns, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<Portcullis.Dns.ResolverHealth>.Instance),
-            time, Microsoft.Extensions.Logging.Abstractions.NullLogger<Portcullis.Resolution.PolicyResolver>.Instance, metrics);
+            time, Microsoft.Extensions.Logging.Abstractions.NullLogger<Portcullis.Resolution.PolicyResolver>.Instance);
         var settings = new Portcullis.Configuration.Settings(new Portcullis.Configuration.PortcullisConfig());
         var live = new Portcullis.Configuration.LiveSettings(settings, null,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<Portcullis.Configuration.LiveSettings>.Instance);
-        _service = new Portcullis.Hosting.Socketmap.SocketmapService(resolver, live, metrics, time,
+        _service = new Portcullis.Hosting.Socketmap.SocketmapService(resolver, new Portcullis.Hosting.Socketmap.ReplyCache(memory, engine, time), live, metrics, time,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<Portcullis.Hosting.Socketmap.SocketmapService>.Instance);
         foreach (string d in new[] { "sts.example", "dane.example" })
             await resolver.ResolveAsync(d, CancellationToken.None);

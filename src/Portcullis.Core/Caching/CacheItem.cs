@@ -34,9 +34,8 @@ public sealed record CacheItem(string Domain, string Answer, string Verdict, str
         DateTimeOffset? expires = daneDecides ? dane!.ExpiresAt
             : source == "mta-sts" ? sts!.PolicyExpiresAt
             : Min(dane?.ExpiresAt, sts?.RecheckAt);
-        // The daemon answers from cache exactly when PolicyResolver.Answerable does: a fresh DANE
-        // verdict, or a fresh "no DANE" beside MTA-STS state not yet due for its TXT recheck.
-        bool fresh = dane is not null && now < dane.ExpiresAt && (dane.Verdict != DaneVerdict.None || (sts is not null && now < sts.RecheckAt));
+        // The daemon answers from cache exactly when these entries are answerable.
+        bool fresh = Core.Caching.Freshness.Answerable(dane, sts, now);
         string rendered = AnswerRenderer.Render(answer, false, render).ToString();
         return new CacheItem(domain, rendered, answer.Verdict.ToString(),
             source, expires, hits, sts?.PolicyId, sts?.TxtId, answer.Reason)

@@ -135,6 +135,41 @@ public static class NextHopParser
         return null;
     }
 
+    /// <summary>
+    /// True exactly when <see cref="Parse"/> maps <paramref name="key"/> to itself as a Domain: lower-case LDH
+    /// labels of 1-63 characters with no hyphen at either end, at most 253 in all, the last not all digits (an
+    /// address), no root dot. The cache holds parsed domains only, so such a key may be looked up as it is.
+    /// Allocation-free, except that a key with an <c>xn--</c> label is checked by <see cref="Parse"/> itself.
+    /// </summary>
+    public static bool IsCanonicalKey(ReadOnlySpan<char> key)
+    {
+        if (key.IsEmpty || key.Length > 253)
+            return false;
+        bool digitsOnly = true;
+        int labelStart = 0;
+        for (int i = 0; i <= key.Length; i++)
+        {
+            if (i == key.Length || key[i] == '.')
+            {
+                int length = i - labelStart;
+                if (length is 0 or > 63 || key[labelStart] == '-' || key[i - 1] == '-')
+                    return false;
+                if (i < key.Length)
+                    digitsOnly = true;
+                labelStart = i + 1;
+                continue;
+            }
+            char c = key[i];
+            if (c is >= 'a' and <= 'z' or '-')
+                digitsOnly = false;
+            else if (c is not (>= '0' and <= '9'))
+                return false;
+        }
+        if (digitsOnly)
+            return false;
+        return !key.Contains("xn--", StringComparison.Ordinal) || Parse(key.ToString()) is { Kind: NextHopKind.Domain } hop && key.SequenceEqual(hop.Domain);
+    }
+
     private static bool IsPort(string s) =>
         s.Length is > 0 and <= 5 && AsciiSyntax.AllDigits(s) && int.Parse(s, CultureInfo.InvariantCulture) is >= 1 and <= 65535;
 

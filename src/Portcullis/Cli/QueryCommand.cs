@@ -69,7 +69,8 @@ public static class QueryCommand
         await using var store = Storage.PolicyStore.InMemory();
         var health = new ResolverHealth(dns, time, NullLogger<ResolverHealth>.Instance);
         var selfTest = await health.CheckAsync(ct);
-        var resolver = new PolicyResolver(dns, fetcher, store, new StsEngine(settings.Sts), settings.CreateDaneResolver(dns),
+        var guarded = new Storage.GuardedPolicyStore(store, time, NullLogger<Storage.GuardedPolicyStore>.Instance);
+        var resolver = new PolicyResolver(dns, fetcher, guarded, new PolicyMemory(), new StsEngine(settings.Sts), settings.CreateDaneResolver(dns),
             health, time, NullLogger<PolicyResolver>.Instance);
         var r = await resolver.ResolveAsync(domain, ct);
         string query = AnswerRenderer.Render(r.Answer, false, settings.Render).ToString();

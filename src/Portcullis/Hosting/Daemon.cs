@@ -107,9 +107,9 @@ public static class Daemon
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
         // Create the exporter before the first measurement, then expose the gauges.
         _ = app.Services.GetRequiredService<PrometheusExporter>();
-        var resolver = app.Services.GetRequiredService<PolicyResolver>();
+        var memory = app.Services.GetRequiredService<PolicyMemory>();
         var health = app.Services.GetRequiredService<ResolverHealth>();
-        app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => resolver.CachedDomains, () => health.Validates ? 1 : 0);
+        app.Services.GetRequiredService<PortcullisMetrics>().ObserveGauges(() => memory.CachedDomains, () => health.Validates ? 1 : 0);
         // Open the TLS-RPT database now: a path that cannot hold it fails the start with one line, not every request later.
         if (config.Tlsrpt.ReceiveListen.Count > 0 && config.Tlsrpt.Store == "sqlite")
             Configuration.DataFiles.PrepareDatabase(settings.ReportsDatabase, "tlsrpt.reports_database");
@@ -181,11 +181,16 @@ public static class Daemon
             sp.GetRequiredService<PortcullisMetrics>()));
         services.AddSingleton<IPolicyStore>(sp =>
             settings.OpenStore(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Cache")));
+        services.AddSingleton(sp => new Storage.GuardedPolicyStore(sp.GetRequiredService<IPolicyStore>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<Storage.GuardedPolicyStore>>(), sp.GetRequiredService<PortcullisMetrics>()));
+        services.AddSingleton<PolicyMemory>();
         services.AddSingleton(new StsEngine(settings.Sts));
         services.AddSingleton(sp => settings.CreateDaneResolver(sp.GetRequiredService<IDnsResolver>()));
         services.AddSingleton<ResolverHealth>();
         services.AddHostedService<ResolverSelfTest>();
         services.AddSingleton<PolicyResolver>();
+        services.AddSingleton<PolicyCacheAdmin>();
+        services.AddSingleton<Hosting.Socketmap.ReplyCache>();
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
         services.AddSingleton<TlsRpt.IReportStore>(_ => new TlsRpt.OpeningReportStore(settings.OpenReportStore));

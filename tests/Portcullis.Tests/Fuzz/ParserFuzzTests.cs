@@ -106,6 +106,61 @@ public sealed class ParserFuzzTests
         }
     }
 
+    // Pieces near every boundary of the key syntax: case, hyphens at label ends, digits-only labels, A-labels
+    // (valid and not), ports, brackets, dots, non-ASCII, and labels of 63/64 characters.
+    private static readonly string[] KeyPieces =
+    [
+        "a", "z", "m", "0", "9", "1", "-", ".", ".", ".", "A", "Q", ":25", ":", "[", "]", "_", "ü", " ", "..",
+        "xn--", "xn--bcher-kva", "xn--zz", "xn--nxasmq6b", "ex", "test", "255", "192.0.2.1", new string('a', 63), new string('b', 64),
+    ];
+
+    private static string RandomKey(Random rng)
+    {
+        if (rng.Next(4) == 0)
+            return Encoding.UTF8.GetString(Mutate(rng, Encoding.UTF8.GetBytes(Seeds[rng.Next(3, 5)])));
+        var b = new StringBuilder();
+        int pieces = rng.Next(1, 12);
+        for (int i = 0; i < pieces; i++)
+            b.Append(KeyPieces[rng.Next(KeyPieces.Length)]);
+        if (rng.Next(8) == 0)
+            b.Insert(0, new string('c', rng.Next(180, 250)) + "."); // near the 253 limit
+        return b.ToString();
+    }
+
+    [Fact]
+    public void A_key_is_canonical_exactly_when_the_parser_maps_it_to_itself()
+    {
+        var rng = new Random(7);
+        int canonical = 0;
+        for (int i = 0; i < Iterations * 5; i++)
+        {
+            string key = RandomKey(rng);
+            var hop = NextHopParser.Parse(key);
+            bool maps = hop.Kind == NextHopKind.Domain && hop.Domain == key;
+            Assert.True(maps == NextHopParser.IsCanonicalKey(key), $"'{key}': Parse gives {hop.Kind} '{hop.Domain}', IsCanonicalKey {!maps}");
+            canonical += maps ? 1 : 0;
+        }
+        // Both sides of the property were exercised.
+        Assert.InRange(canonical, Iterations / 10, Iterations * 4);
+    }
+
+    [Theory]
+    [InlineData("a.test", true)]
+    [InlineData("xn--bcher-kva.example", true)]   // a valid A-label: the full path maps it to itself
+    [InlineData("a", true)]
+    [InlineData("1a.test", true)]
+    [InlineData("A.test", false)]                 // lower-cased by the parser
+    [InlineData("a.test.", false)]                // root dot dropped
+    [InlineData("a.test:25", false)]
+    [InlineData(".a.test", false)]                // parent-domain retry
+    [InlineData("a..test", false)]
+    [InlineData("-a.test", false)]                // IsPlainDomain accepted these three; the full path refuses them
+    [InlineData("a.123", false)]
+    [InlineData("xn--zz.test", false)]
+    [InlineData("192.0.2.1", false)]
+    public void Canonical_key_examples(string key, bool canonical) =>
+        Assert.Equal(canonical, NextHopParser.IsCanonicalKey(key));
+
     [Fact]
     public void Tlsrpt_datagram_parser_never_throws()
     {

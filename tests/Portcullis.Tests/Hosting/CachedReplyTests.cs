@@ -9,11 +9,12 @@ using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Protocol;
 using Portcullis.Dns;
+using Portcullis.Hosting.Socketmap;
 using Portcullis.Http;
 using Portcullis.Observability;
 using Portcullis.Resolution;
+using Portcullis.Storage;
 using Xunit;
-using Portcullis.Hosting.Socketmap;
 
 namespace Portcullis.Tests.Hosting;
 
@@ -23,19 +24,23 @@ public sealed class CachedReplyTests : IDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly Portcullis.Storage.PolicyStore _store = Portcullis.Storage.PolicyStore.InMemory();
     private readonly PortcullisMetrics _metrics = new();
-    private readonly PolicyResolver _resolver;
+    private readonly PolicyCacheAdmin _cache;
     private readonly SocketmapService _service;
 
     public CachedReplyTests()
     {
         // Nothing here is ever asked: every entry comes from the store.
         var dns = new DnsClientResolver(new IPEndPoint(IPAddress.Loopback, 9), TimeSpan.FromMilliseconds(100), 1);
-        _resolver = new PolicyResolver(dns, new PolicyFetcher(dns, new FetchLimits(), _time), _store, new StsEngine(new StsOptions()),
+        var memory = new PolicyMemory();
+        var engine = new StsEngine(new StsOptions());
+        var guarded = new GuardedPolicyStore(_store, _time, NullLogger<GuardedPolicyStore>.Instance, _metrics);
+        var resolver = new PolicyResolver(dns, new PolicyFetcher(dns, new FetchLimits(), _time), guarded, memory, engine,
             new DaneResolver(dns, TimeSpan.FromSeconds(1)), new ResolverHealth(dns, _time, NullLogger<ResolverHealth>.Instance),
-            _time, NullLogger<PolicyResolver>.Instance, _metrics);
+            _time, NullLogger<PolicyResolver>.Instance);
+        _cache = new PolicyCacheAdmin(memory, guarded, engine, _time, NullLogger<PolicyCacheAdmin>.Instance);
         var config = new PortcullisConfig();
         config.Overrides["pinned.test"] = new OverrideConfig { Policy = "encrypt" };
-        _service = new SocketmapService(_resolver, new LiveSettings(new Settings(config), null, NullLogger<LiveSettings>.Instance),
+        _service = new SocketmapService(resolver, new ReplyCache(memory, engine, _time), new LiveSettings(new Settings(config), null, NullLogger<LiveSettings>.Instance),
             _metrics, _time, NullLogger<SocketmapService>.Instance);
     }
 
@@ -109,7 +114,7 @@ public sealed class CachedReplyTests : IDisposable
         await CacheStsAsync("b.test", TimeSpan.FromHours(1));
         await FullAsync("QUERY", "b.test");
         Assert.NotNull(Hot("QUERY b.test"));
-        await _resolver.PurgeAsync("b.test", CancellationToken.None);
+        await _cache.PurgeAsync("b.test", CancellationToken.None);
         Assert.Null(Hot("QUERY b.test"));
     }
 
@@ -120,7 +125,7 @@ public sealed class CachedReplyTests : IDisposable
         await FullAsync("QUERY", "a.test");
         Hot("QUERY a.test");
         Hot("QUERYwithTLSRPT a.test");
-        var item = Assert.Single(await _resolver.ListAsync(Core.Policy.RenderOptions.Default, CancellationToken.None));
+        var item = Assert.Single(await _cache.ListAsync(Core.Policy.RenderOptions.Default, CancellationToken.None));
         Assert.Equal(3, item.Hits);
     }
 }

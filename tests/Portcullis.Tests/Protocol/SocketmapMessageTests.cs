@@ -13,17 +13,29 @@ public sealed class SocketmapMessageTests
     public void Requests_split_at_the_first_space(string payload, string map, string key)
     {
         Assert.True(SocketmapRequest.TryParse(Encoding.UTF8.GetBytes(payload), out var r, out var e));
-        Assert.Equal((map, key, null), (r.MapName, r.Key, e));
+        Assert.Equal((map, key, RequestError.None), (r.MapName, r.Key, e));
+        Assert.True(SocketmapRequest.TrySplit(payload, out var m, out var k, out var se));
+        Assert.Equal((map, key, RequestError.None), (m.ToString(), k.ToString(), se));
     }
 
     [Theory]
-    [InlineData(new byte[] { (byte)'Q', (byte)'U', (byte)'E', (byte)'R', (byte)'Y' }, "no space")]
-    [InlineData(new byte[] { (byte)' ', (byte)'x' }, "empty map name")]
-    [InlineData(new byte[] { (byte)'Q', (byte)' ', 0xC3, 0x28 }, "not valid UTF-8")]
-    public void Malformed_requests(byte[] payload, string reason)
+    [InlineData(new byte[] { (byte)'Q', (byte)'U', (byte)'E', (byte)'R', (byte)'Y' }, RequestError.NoSpace, "no space")]
+    [InlineData(new byte[] { (byte)' ', (byte)'x' }, RequestError.EmptyMapName, "empty map name")]
+    [InlineData(new byte[] { (byte)'Q', (byte)' ', 0xC3, 0x28 }, RequestError.NotUtf8, "not valid UTF-8")]
+    [InlineData(new byte[] { 0xC3, 0x28 }, RequestError.NoSpace, "no space")] // the split is judged first
+    public void Malformed_requests(byte[] payload, RequestError code, string text)
     {
         Assert.False(SocketmapRequest.TryParse(payload, out _, out var e));
-        Assert.Contains(reason, e);
+        Assert.Equal(code, e);
+        Assert.Contains(text, SocketmapRequest.Describe(e)); // the text Postfix's log shows stays sensible
+    }
+
+    [Fact]
+    public void Long_requests_decode_like_short_ones()
+    {
+        string key = new('a', 9_000);
+        Assert.True(SocketmapRequest.TryParse(Encoding.UTF8.GetBytes("QUERY " + key), out var r, out _));
+        Assert.Equal(("QUERY", key), (r.MapName, r.Key));
     }
 
     public static TheoryData<string, string> Replies => new()

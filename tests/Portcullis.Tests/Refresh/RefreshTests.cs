@@ -29,9 +29,12 @@ public sealed class RefreshTests : IDisposable
     public RefreshTests()
     {
         var health = new ResolverHealth(_dns, _time, NullLogger<ResolverHealth>.Instance);
-        _resolver = new PolicyResolver(_dns, _fetcher, Portcullis.Storage.PolicyStore.InMemory(), new StsEngine(new StsOptions()),
-            new DaneResolver(_dns, TimeSpan.FromSeconds(10)), health, _time, NullLogger<PolicyResolver>.Instance, _metrics);
-        _refresh = new RefreshService(_resolver, RefreshOptions.Default, _time, _metrics, NullLogger<RefreshService>.Instance);
+        var memory = new PolicyMemory();
+        var store = new Portcullis.Storage.GuardedPolicyStore(Portcullis.Storage.PolicyStore.InMemory(), _time,
+            NullLogger<Portcullis.Storage.GuardedPolicyStore>.Instance, _metrics);
+        _resolver = new PolicyResolver(_dns, _fetcher, store, memory, new StsEngine(new StsOptions()),
+            new DaneResolver(_dns, TimeSpan.FromSeconds(10)), health, _time, NullLogger<PolicyResolver>.Instance);
+        _refresh = new RefreshService(_resolver, memory, RefreshOptions.Default, _time, _metrics, NullLogger<RefreshService>.Instance);
     }
 
     private async Task<Verdict> AskAsync() => (await _resolver.ResolveAsync("a.test", _ct)).Answer.Verdict;

@@ -14,7 +14,7 @@ namespace Portcullis.Hosting.Control;
 /// <c>purge [DOMAIN]</c>), one JSON document out (<see cref="ControlJson"/>, source-generated). It listens only on a unix socket with mode 0600,
 /// so only local processes of the daemon's user (and root) can use it.
 /// </summary>
-public sealed class ControlConnectionHandler(PolicyResolver resolver, LiveSettings settings, TimeProvider time, ILogger<ControlConnectionHandler> log)
+public sealed class ControlConnectionHandler(PolicyCacheAdmin cache, LiveSettings settings, TimeProvider time, ILogger<ControlConnectionHandler> log)
     : ConnectionHandler
 {
     public const int MaxCommandBytes = 1024;
@@ -64,11 +64,11 @@ public sealed class ControlConnectionHandler(PolicyResolver resolver, LiveSettin
         switch (parts.FirstOrDefault())
         {
             case "list":
-                return Items(await resolver.ListAsync(live.Render, ct), live, null);
+                return Items(await cache.ListAsync(live.Render, ct), live, null);
             case "show" when arg is not null:
-                return Items(await resolver.ListAsync(live.Render, ct), live, arg);
+                return Items(await cache.ListAsync(live.Render, ct), live, arg);
             case "purge":
-                int n = await resolver.PurgeAsync(arg, ct);
+                int n = await cache.PurgeAsync(arg, ct);
                 log.LogInformation("Cache purge of {Domain} via control socket: {Count} entries", arg ?? "all domains", n);
                 return JsonSerializer.SerializeToUtf8Bytes(new PurgeReply(n), ControlJson.Default.PurgeReply);
             default:

@@ -5,7 +5,7 @@ using Portcullis.Resolution;
 namespace Portcullis.Hosting.Jobs;
 
 /// <summary>Hourly removal of cache entries that can no longer influence an answer.</summary>
-public sealed class CacheSweeper(PolicyResolver resolver, TimeProvider time, ILogger<CacheSweeper> log) : BackgroundService
+public sealed class CacheSweeper(PolicyCacheAdmin cache, TimeProvider time, ILogger<CacheSweeper> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -14,7 +14,7 @@ public sealed class CacheSweeper(PolicyResolver resolver, TimeProvider time, ILo
         {
             try
             {
-                await resolver.SweepAsync(stoppingToken);
+                await cache.SweepAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -13,7 +13,7 @@ namespace Portcullis.Hosting.Jobs;
 /// almost never waits for a live lookup. Bounded concurrency; failures back off and, by the
 /// engine's rules, never replace a still-valid policy.
 /// </summary>
-public sealed class RefreshService(PolicyResolver resolver, RefreshOptions options, TimeProvider time,
+public sealed class RefreshService(PolicyResolver resolver, PolicyMemory memory, RefreshOptions options, TimeProvider time,
     PortcullisMetrics metrics, ILogger<RefreshService> log) : BackgroundService
 {
     public static readonly TimeSpan Tick = TimeSpan.FromSeconds(30);
@@ -34,8 +34,9 @@ public sealed class RefreshService(PolicyResolver resolver, RefreshOptions optio
     /// <summary>One planning round: refresh everything due now, at most <see cref="Concurrency"/> at a time.</summary>
     public async Task RunOnceAsync(CancellationToken ct)
     {
-        resolver.ForgetIdle(options.IdleAfter);
-        var candidates = resolver.RefreshCandidates(d => _backoff.TryGetValue(d, out var b) ? b.NotBefore : DateTimeOffset.MinValue).ToList();
+        var now = time.GetUtcNow();
+        memory.ForgetIdleSince(now - options.IdleAfter);
+        var candidates = memory.RefreshCandidates(now, d => _backoff.TryGetValue(d, out var b) ? b.NotBefore : DateTimeOffset.MinValue).ToList();
         var known = candidates.Select(c => c.Domain).ToHashSet(StringComparer.Ordinal);
         foreach (string gone in _lastAnswer.Keys.Where(d => !known.Contains(d)))
             _lastAnswer.TryRemove(gone, out _);
@@ -65,7 +66,7 @@ public sealed class RefreshService(PolicyResolver resolver, RefreshOptions optio
             string answer = AnswerRenderer.Render(after.Answer, false, AnswerKey).ToString();
             string? last = _lastAnswer.TryGetValue(domain, out var l) ? l : null;
             _lastAnswer[domain] = answer;
-            if (before is { } was && Strength(after.Answer.Verdict) < Strength(was))
+            if (before is { } was && PolicyStrength.IsDowngrade(was, after.Answer.Verdict))
             {
                 log.LogWarning("Policy of {Domain} downgraded during refresh: {Before} -> {After} ({Reason})",
                     domain, was, after.Answer.Verdict, after.Answer.Reason);
@@ -88,12 +89,4 @@ public sealed class RefreshService(PolicyResolver resolver, RefreshOptions optio
             _slots.Release();
         }
     }
-
-    private static int Strength(Verdict v) => v switch
-    {
-        Verdict.DaneOnly => 3,
-        Verdict.Dane or Verdict.StsEnforce => 2,
-        Verdict.Temp => 1,
-        _ => 0,
-    };
 }

@@ -157,7 +157,7 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Metrics
                 }
             }
             else
-                reply = SocketmapReply.Perm($"malformed request: {why}");
+                reply = SocketmapReply.Perm($"malformed request: {SocketmapRequest.Describe(why)}");
             reply.WriteTo(output);
         }
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Portcullis.Configuration;
+using Portcullis.Hosting.Socketmap;
 using Portcullis.Core.Policy;
 using Portcullis.Core.Protocol;
 using Portcullis.Observability;
@@ -9,7 +10,7 @@ using Portcullis.Resolution;
 namespace Portcullis.Hosting.Socketmap;
 
 /// <summary>Answers one socketmap request: map name and key checks, then the policy decision.</summary>
-public sealed class SocketmapService(PolicyResolver resolver, LiveSettings settings, PortcullisMetrics metrics, TimeProvider time,
+public sealed class SocketmapService(PolicyResolver resolver, ReplyCache replies, LiveSettings settings, PortcullisMetrics metrics, TimeProvider time,
     ILogger<SocketmapService> log)
 {
     private readonly LogThrottle _invalidKeys = new(time, LogThrottle.DefaultInterval);
@@ -68,17 +69,13 @@ public sealed class SocketmapService(PolicyResolver resolver, LiveSettings setti
         Span<char> text = stackalloc char[payload.Length];
         if (System.Text.Ascii.ToUtf16(payload, text, out int n) != System.Buffers.OperationStatus.Done)
             return false;
-        text = text[..n];
-        int space = text.IndexOf(' ');
-        if (space <= 0)
-            return false;
-        var key = text[(space + 1)..];
-        if (!IsPlainDomain(key))
+        // The request parser's own split; only a key the full path would map to itself may be looked up as it is.
+        if (!SocketmapRequest.TrySplit(text[..n], out var mapName, out var key, out _) || !NextHopParser.IsCanonicalKey(key))
             return false;
         var live = settings.Current;
-        if (!live.MapsBySpan.TryGetValue(text[..space], out var options) || live.OverridesBySpan.ContainsKey(key))
+        if (!live.MapsBySpan.TryGetValue(mapName, out var options) || live.OverridesBySpan.ContainsKey(key))
             return false;
-        var reply = resolver.TryCachedReply(key, options, live.Render, Encode);
+        var reply = replies.TryGet(key, options, live.Render, Encode);
         if (reply is null)
             return false;
         metrics.CacheRequests.Add(1, new System.Diagnostics.TagList { { "result", "hit" } });
@@ -95,23 +92,6 @@ public sealed class SocketmapService(PolicyResolver resolver, LiveSettings setti
         reply.WriteTo(buffer);
         return (buffer.WrittenSpan.ToArray(), AnswerLabel(answer.Verdict, reply));
     };
-
-    // Lower-case LDH labels, no leading, trailing or double dot, not all digits and dots (an address):
-    // exactly the keys NextHopParser maps to themselves, so the cached domain is the one Postfix means.
-    private static bool IsPlainDomain(ReadOnlySpan<char> key)
-    {
-        if (key.IsEmpty || key.Length > 253 || key[0] == '.' || key[^1] == '.' || key.Contains("..", StringComparison.Ordinal))
-            return false;
-        bool letter = false;
-        foreach (char c in key)
-        {
-            if (c is >= 'a' and <= 'z' or '-')
-                letter = true;
-            else if (c is not (>= '0' and <= '9' or '.'))
-                return false;
-        }
-        return letter;
-    }
 
     private SocketmapReply Count(string map, Verdict? verdict, SocketmapReply reply)
     {
