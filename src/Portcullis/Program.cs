@@ -172,8 +172,8 @@ public static class Program
         var sentConfig = ConfigOption();
         var sentSince = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };
         var sent = new Command("sent", "Reports generated about this server's sessions and the state of each delivery") { sentConfig, sentSince };
-        sent.SetAction((parse, _) => WithSettings(parse.GetValue(sentConfig), _ => { },
-            s => Task.FromResult(TlsRptCommand.Sent(s, parse.GetValue(sentSince), Console.Out))));
+        sent.SetAction((parse, ct) => WithSettings(parse.GetValue(sentConfig), _ => { },
+            s => TlsRptCommand.SentAsync(s, parse.GetValue(sentSince), Console.Out, ct)));
         tlsrpt.Subcommands.Add(import);
         tlsrpt.Subcommands.Add(summary);
         tlsrpt.Subcommands.Add(send);

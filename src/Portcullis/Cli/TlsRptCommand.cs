@@ -104,12 +104,12 @@ public static class TlsRptCommand
     }
 
     /// <summary><c>tlsrpt sent</c>: generated reports and the state of each delivery.</summary>
-    public static int Sent(Settings s, string? since, TextWriter o)
+    public static async Task<int> SentAsync(Settings s, string? since, TextWriter o, CancellationToken ct)
     {
         if (Since(since) is not { } from)
             return ExitUsage;
         using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
-        var rows = store.Deliveries(from);
+        var rows = await store.DeliveriesAsync(from, ct);
         o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"OK",7} {"FAILED",7} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");
         foreach (var r in rows)
         {

@@ -23,6 +23,15 @@ public sealed class SqliteGate(SqliteConnection db) : IAsyncDisposable
         }
     }
 
+    /// <summary>Synchronous work under the gate: Microsoft.Data.Sqlite's async methods complete synchronously anyway.</summary>
+    public Task<T> Run<T>(Func<SqliteConnection, T> work, CancellationToken ct) => RunAsync(db => Task.FromResult(work(db)), ct);
+
+    public Task Run(Action<SqliteConnection> work, CancellationToken ct) => RunAsync(db =>
+    {
+        work(db);
+        return Task.FromResult(0);
+    }, ct);
+
     /// <summary>A command with named parameters (<c>$name</c>).</summary>
     public static SqliteCommand Command(SqliteConnection db, string sql, params (string Name, object Value)[] args)
     {

@@ -12,17 +12,17 @@ public sealed class SessionStoreSchemaTests : IDisposable
     private string Path => System.IO.Path.Combine(_dir, "tlsrpt.db");
 
     [Fact]
-    public void A_pending_delivery_carries_the_stored_submitter_not_one_parsed_from_its_id()
+    public async Task A_pending_delivery_carries_the_stored_submitter_not_one_parsed_from_its_id()
     {
         using var store = new SessionStore(Path);
-        Assert.True(store.AddReport(new DateOnly(2026, 11, 30), "rcpt.example", "20261130.ab@renamed.example", "mta.sender.example", "{}",
-            [new ReportDestination(DestinationKind.Mail, "tlsrpt@rcpt.example")], null, (1, 0), Now));
-        var due = Assert.Single(store.DueDeliveries(Now));
+        Assert.True(await store.AddReportAsync(new DateOnly(2026, 11, 30), "rcpt.example", "20261130.ab@renamed.example", "mta.sender.example", "{}",
+            [new ReportDestination(DestinationKind.Mail, "tlsrpt@rcpt.example")], null, (1, 0), Now, default));
+        var due = Assert.Single((await store.DueDeliveriesAsync(Now, default)));
         Assert.Equal("mta.sender.example", due.Submitter);
     }
 
     [Fact]
-    public void A_database_of_the_previous_version_gains_the_column_and_its_rows_still_read()
+    public async Task A_database_of_the_previous_version_gains_the_column_and_its_rows_still_read()
     {
         using (var db = new SqliteConnection($"Data Source={Path};Pooling=False"))
         {
@@ -45,12 +45,12 @@ public sealed class SessionStoreSchemaTests : IDisposable
             cmd.ExecuteNonQuery();
         }
         using var store = new SessionStore(Path);
-        var old = Assert.Single(store.DueDeliveries(Now));
+        var old = Assert.Single((await store.DueDeliveriesAsync(Now, default)));
         Assert.Equal(("20261129.cd@mta.old.example", "old.example", "mta.old.example", "{\"r\":1}"), (old.ReportId, old.Domain, old.Submitter, old.Json));
-        Assert.True(store.AddReport(new DateOnly(2026, 11, 30), "new.example", "20261130.ef@x.example", "mta.new.example", "{}",
-            [new ReportDestination(DestinationKind.Https, "https://new.example/r")], null, (1, 0), Now));
-        Assert.Equal(["mta.old.example", "mta.new.example"], store.DueDeliveries(Now).Select(d => d.Submitter));
-        var row = Assert.Single(store.Deliveries(new DateOnly(2026, 11, 29)), d => d.Domain == "old.example");
+        Assert.True(await store.AddReportAsync(new DateOnly(2026, 11, 30), "new.example", "20261130.ef@x.example", "mta.new.example", "{}",
+            [new ReportDestination(DestinationKind.Https, "https://new.example/r")], null, (1, 0), Now, default));
+        Assert.Equal(["mta.old.example", "mta.new.example"], (await store.DueDeliveriesAsync(Now, default)).Select(d => d.Submitter));
+        var row = Assert.Single((await store.DeliveriesAsync(new DateOnly(2026, 11, 29), default)), d => d.Domain == "old.example");
         Assert.Equal((3L, 1L, "pending"), (row.Successful, row.Failed, row.Status));
     }
 
