@@ -47,5 +47,8 @@ public sealed class PolicyStore(IEntryStore entries) : IPolicyStore
 
     public Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken ct) => entries.DeleteExpiredAsync(now, ct);
 
-    public ValueTask DisposeAsync() => entries.DisposeAsync();
+    private int _disposed;
+
+    /// <summary>Once only: GuardedPolicyStore disposes its inner store, and the container disposes it again.</summary>
+    public ValueTask DisposeAsync() => Interlocked.Exchange(ref _disposed, 1) == 0 ? entries.DisposeAsync() : ValueTask.CompletedTask;
 }

@@ -9,6 +9,7 @@ namespace Portcullis.Storage;
 public sealed class SqliteGate(SqliteConnection db) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private int _disposed;
 
     public async Task<T> RunAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken ct)
     {
@@ -42,8 +43,11 @@ public sealed class SqliteGate(SqliteConnection db) : IAsyncDisposable
         return cmd;
     }
 
+    /// <summary>Idempotent: a store may be disposed by its decorator and again by the container that made both.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         await _turn.WaitAsync();
         await db.DisposeAsync();
         _turn.Dispose();

@@ -50,3 +50,26 @@ public sealed class SqliteEarlierCacheFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 }
+
+/// <summary>The daemon's container disposes the store, and so does GuardedPolicyStore around it: twice must be harmless.</summary>
+public sealed class PolicyStoreDisposalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-dispose-").FullName;
+
+    [Fact]
+    public async Task Disposing_a_sqlite_store_twice_is_harmless()
+    {
+        var store = PolicyStore.OpenSqlite(Path.Combine(_dir, "cache.db"), NullLogger.Instance);
+        await store.SetDaneAsync(new Core.Dane.DaneCacheEntry("a.example", Core.Dane.DaneVerdict.None, "r", false, DateTimeOffset.UtcNow.AddHours(1)),
+            CancellationToken.None);
+        await store.DisposeAsync();
+        await store.DisposeAsync();
+        var gate = new SqliteGate(new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:"));
+        await gate.DisposeAsync();
+        await gate.DisposeAsync();
+        await using var reopened = PolicyStore.OpenSqlite(Path.Combine(_dir, "cache.db"), NullLogger.Instance);
+        Assert.NotNull(await reopened.GetDaneAsync("a.example", CancellationToken.None));
+    }
+
+    public void Dispose() => Directory.Delete(_dir, true);
+}
