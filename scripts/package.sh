@@ -25,10 +25,24 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$arch" in
-    amd64) rid=linux-x64 ;;
-    arm64) rid=linux-arm64 ;;
+    amd64) rid=linux-x64; triple=x86_64-linux-gnu ;;
+    arm64) rid=linux-arm64; triple=aarch64-linux-gnu ;;
     *) echo "package.sh: unsupported architecture '$arch' (amd64 or arm64)" >&2; exit 64 ;;
 esac
+# Cross-building (e.g. arm64 on amd64): clang links for the target triple against Debian's cross
+# libraries (libc6-dev-arm64-cross, libgcc-12-dev-arm64-cross, libstdc++-12-dev-arm64-cross) with the
+# target's binutils (binutils-aarch64-linux-gnu).
+cross=()
+strip=strip
+if [ "$arch" != "$(dpkg --print-architecture)" ]; then
+    clang=$(command -v clang || command -v clang-14 || true)
+    [ -n "$clang" ] && command -v "$triple-objcopy" >/dev/null && [ -d "/usr/$triple/lib" ] || {
+        echo "package.sh: cross-building for $arch needs clang, binutils-$triple and the $arch cross libc/libgcc/libstdc++ (apt-get install clang-14 binutils-$triple libc6-dev-$arch-cross libgcc-12-dev-$arch-cross libstdc++-12-dev-$arch-cross)" >&2
+        exit 69
+    }
+    cross=(-p:CppCompilerAndLinker="$clang" -p:ObjCopyName="$triple-objcopy")
+    strip="$triple-strip"
+fi
 
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -1)
 [ -n "$version" ] || { echo "package.sh: no <Version> in Directory.Build.props" >&2; exit 1; }
@@ -48,7 +62,7 @@ else
     # Warnings are errors, so any reflection left (IL2xxx/IL3xxx) fails the build here.
     pub=${publish_dir:-$stage/publish}
     echo "package.sh: publishing portcullis $version for $rid (Native AOT)" >&2
-    dotnet publish src/Portcullis -c Release -r "$rid" -p:PublishAot=true -p:StripSymbols=true \
+    dotnet publish src/Portcullis -c Release -r "$rid" -p:PublishAot=true -p:StripSymbols=true "${cross[@]}" \
         --nologo -v quiet -o "$pub" >&2
     install -d "$stage/usr/lib/portcullis"
     install -m 0755 "$pub/portcullis" "$stage/usr/lib/portcullis/portcullis"
@@ -61,7 +75,7 @@ install -d "$stage/usr/bin" "$stage/etc/portcullis" "$stage/lib/systemd/system" 
 install -m 0644 deploy/debian/lintian-overrides "$stage/usr/share/lintian/overrides/portcullis"
 ln -s ../lib/portcullis/portcullis "$stage/usr/bin/portcullis"
 chmod 0755 "$stage/usr/lib/portcullis/portcullis"
-find "$stage/usr/lib/portcullis" -type f -name '*.so' -exec chmod 0644 {} + -exec strip --strip-unneeded {} +
+find "$stage/usr/lib/portcullis" -type f -name '*.so' -exec chmod 0644 {} + -exec "$strip" --strip-unneeded {} +
 
 # The configuration: README's complete example, every key commented at its default.
 {
@@ -92,6 +106,17 @@ chmod 0644 "$stage/usr/share/doc/portcullis/"* "$stage/usr/share/man/man1/portcu
 shlibs=$(cd "$stage" && mkdir -p debian && printf 'Source: portcullis\n\nPackage: portcullis\nArchitecture: any\n' > debian/control \
     && dpkg-shlibdeps -O -e usr/lib/portcullis/portcullis $(find usr/lib/portcullis -name '*.so') 2>/dev/null \
     | sed -n 's/^shlibs:Depends=//p'; rm -rf debian)
+if [ -z "$shlibs" ] && [ ${#cross[@]} -gt 0 ]; then
+    # dpkg-shlibdeps knows only this host's architecture: name the target's packages from the ELF files'
+    # NEEDED entries and the newest glibc symbol version they use (the Debian package names are the same).
+    elfs=("$stage/usr/lib/portcullis/portcullis" $(find "$stage/usr/lib/portcullis" -name '*.so'))
+    glibc=$("$triple-objdump" -T "${elfs[@]}" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
+    shlibs="libc6 (>= $glibc)"
+    needed=$("$triple-readelf" -d "${elfs[@]}" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u)
+    ! grep -qx 'libgcc_s.so.1' <<<"$needed" || shlibs="$shlibs, libgcc-s1"
+    ! grep -qx 'libstdc++.so.6' <<<"$needed" || shlibs="$shlibs, libstdc++6"
+    ! grep -qx 'libz.so.1' <<<"$needed" || shlibs="$shlibs, zlib1g"
+fi
 [ -n "$shlibs" ] || shlibs="libc6"
 deps="$shlibs, libssl3 | libssl3t64, ca-certificates"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)

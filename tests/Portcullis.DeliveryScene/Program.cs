@@ -9,9 +9,12 @@ using Portcullis.IntegrationTests.World;
 
 // Usage: Portcullis.DeliveryScene OUT.json              the host's Postfix (DeliveryTests)
 //        Portcullis.DeliveryScene --root ROOT OUT.json   a Debian root's Postfix 3.10 (Postfix310DeliveryTests)
+//        Portcullis.DeliveryScene --installed ROOT OUT.json   the package installed in ROOT serving it (PackageInstallTests)
 // Run inside a network namespace.
 if (args is ["--root", var debianRoot, var out310])
     return await Postfix310Scene.RunAsync(debianRoot, out310);
+if (args is ["--installed", var installedRoot, var outInstalled])
+    return await InstallScene.RunAsync(installedRoot, outInstalled);
 if (args.Length != 1)
 {
     Console.Error.WriteLine("usage: Portcullis.DeliveryScene [--root ROOT] OUT.json");

@@ -1,4 +1,4 @@
-using System.Net;
+using System.Text.Json;
 using Portcullis.IntegrationTests.World;
 
 namespace Portcullis.IntegrationTests;
@@ -54,12 +54,11 @@ public sealed class PackageFixture : IAsyncLifetime
 /// <summary>
 /// The package as an administrator meets it: `apt-get install ./portcullis_….deb` into fresh Debian 12
 /// and 13 roots (debootstrap), the daemon started from the packaged unit's command line as the
-/// `portcullis` user, a DANE and an MTA-STS domain answered through that root's own `postmap -q`, then
-/// remove (state and the changed conffile kept) and purge (nothing of the package left).
+/// `portcullis` user inside the test world's network namespace (InstallScene), a DANE and an MTA-STS domain
+/// answered through that root's own `postmap -q`, then remove (state and the changed conffile kept) and purge (nothing of the package left).
 /// </summary>
 public sealed class PackageInstallTests(PackageFixture package) : IClassFixture<PackageFixture>
 {
-    private const string Sha256 = "8f7e1dc7b2a3f4e5d6c7b8a9f0e1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d";
     private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromMinutes(15)).Token;
 
     public static TheoryData<string, string[]> Releases => new()
@@ -74,15 +73,6 @@ public sealed class PackageInstallTests(PackageFixture package) : IClassFixture<
     {
         string cached = await DebianRoot.EnsureAsync(suite, packages, _ct);
         await using var root = await DebianRoot.OverlayAsync(cached, _ct);
-        using var ca = TestCa.Create();
-        await using var host = PolicyHost.Start(ca);
-        var w = new DnsWorldBuilder();
-        w.Zone("pkg.test").Mx("mx.dane.pkg.test.", owner: "dane").A("mx.dane").Tlsa("_25._tcp.mx.dane", 3, 1, 1, Sha256)
-            .Mx("mx.sts.pkg.test.", owner: "sts").A("mx.sts").Add("_mta-sts.sts TXT \"v=STSv1; id=1\"")
-            .A("mta-sts.sts", host.Address.ToString());
-        host.Set("mta-sts.sts.pkg.test", HostBehavior.Policy("version: STSv1\nmode: enforce\nmx: mx.sts.pkg.test\nmax_age: 86400\n"));
-        await using var dns = await w.StartAsync(_ct);
-
         string before = await SnapshotAsync(root);
         File.Copy(package.Deb, root.Outside("/tmp/portcullis.deb"));
         await InRootAsync(root, ["apt-get", "update", "-q"], allowFail: true);
@@ -96,35 +86,42 @@ public sealed class PackageInstallTests(PackageFixture package) : IClassFixture<
         Assert.Contains("ExecStart=/usr/bin/portcullis serve --config /etc/portcullis/portcullis.yml",
             await File.ReadAllTextAsync(root.Outside("/lib/systemd/system/portcullis.service")));
 
-        // The admin edits the conffile: the resolver, and loopback policy hosts (the test world's).
+        // The admin edits the conffile: the test world's policy hosts are on loopback. Nothing else: the
+        // resolver is the root's resolv.conf nameserver, the listener the packaged 127.0.0.1:8642.
         string conf = root.Outside("/etc/portcullis/portcullis.yml");
-        await File.AppendAllTextAsync(conf, $"\ndns:\n  server: 127.0.0.1:{dns.ResolverEndpoint.Port}\nmta_sts:\n  allow_private_addresses: true\n", _ct);
-        File.Copy(ca.CaFile, root.Outside("/tmp/test-ca.pem"));
+        await File.AppendAllTextAsync(conf, "\nmta_sts:\n  allow_private_addresses: true\n", _ct);
+        Assert.Contains("/etc/portcullis/portcullis.yml", await InRootAsync(root, ["portcullis", "serve", "--help"]));
 
-        int port = FreePort.Tcp();
-        string map = $"socketmap:inet:127.0.0.1:{port}:QUERY";
+        // The daemon, its resolver, the policy host and postmap share the test world's own network namespace.
         // The .NET runtime reads /proc (as under systemd, where it is always there).
         await ChildProcess.RunCheckedAsync(TestBinaries.Require("mount"), ["-t", "proc", "proc", root.Outside("/proc")], ct: _ct);
+        JsonElement scene;
         try
         {
-            await using var daemon = await StartPackagedDaemonAsync(root, port);
-            Assert.Equal("dane-only", (await InRootAsync(root, ["postmap", "-q", "dane.pkg.test", map])).Trim());
-            Assert.Equal("secure match=mx.sts.pkg.test servername=hostname", (await InRootAsync(root, ["postmap", "-q", "sts.pkg.test", map])).Trim());
-            // The state directory is the one systemd gives (STATE_DIRECTORY), owned by the service user, private.
-            Assert.Equal("portcullis 600", (await InRootAsync(root, ["stat", "-c", "%U %a", "/var/lib/portcullis/cache.db"])).Trim());
-            // The admin's tools need no flags: /etc/portcullis/portcullis.yml and /var/lib/portcullis are their defaults.
-            string list = await InRootAsync(root, ["env", "SSL_CERT_FILE=/tmp/test-ca.pem", "portcullis", "cache", "list"]);
-            Assert.Contains("dane.pkg.test", list);
-            Assert.Contains("sts.pkg.test", list);
-            string query = await InRootAsync(root, ["env", "SSL_CERT_FILE=/tmp/test-ca.pem", "portcullis", "query", "sts.pkg.test"]);
-            Assert.Contains("secure match=mx.sts.pkg.test", query);
-            Assert.Contains("/etc/portcullis/portcullis.yml", await InRootAsync(root, ["portcullis", "serve", "--help"]));
-            Assert.Contains("configuration /etc/portcullis/portcullis.yml; data /var/lib/portcullis", daemon.Output);
+            await using var ns = await SceneNamespace.CreateAsync("portcullis-pkg");
+            scene = await ns.RunSceneAsync("installed package scene", ["--installed", root.Path], TimeSpan.FromMinutes(5));
         }
         finally
         {
             await ChildProcess.RunAsync(TestBinaries.Require("umount"), ["-l", root.Outside("/proc")]);
         }
+        string Seen(string key) => scene.GetProperty(key).GetString() ?? "(null)";
+        string log = Seen("daemon_log");
+        Assert.True(scene.GetProperty("listening").GetBoolean(), "packaged portcullis did not listen on 127.0.0.1:8642:\n" + log);
+        // Only loopback in there: nothing of the host's network is reachable from the scene.
+        Assert.Matches(@"^1: lo:[^\n]*\n?$", Seen("namespace_interfaces"));
+        Assert.Equal("0 dane-only", Seen("dane"));
+        Assert.Equal("0 secure match=mx.sts.pkg.test servername=hostname", Seen("sts"));
+        // The state directory is the one systemd gives (STATE_DIRECTORY), owned by the service user, private.
+        Assert.Equal("0 portcullis 600", Seen("cache_db"));
+        Assert.StartsWith("0 ", Seen("cache_list"));
+        Assert.Contains("dane.pkg.test", Seen("cache_list"));
+        Assert.Contains("sts.pkg.test", Seen("cache_list"));
+        Assert.StartsWith("0 ", Seen("query"));
+        Assert.Contains("secure match=mx.sts.pkg.test", Seen("query"));
+        Assert.Contains("Resolver self-test passed", log);
+        Assert.Contains("listening on 127.0.0.1:8642; resolver 127.0.0.1", log);
+        Assert.Contains("configuration /etc/portcullis/portcullis.yml; data /var/lib/portcullis", log);
 
         // An upgrade (here: the same version again) keeps the cache.
         await InRootAsync(root, ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q", "--reinstall", "/tmp/portcullis.deb"]);
@@ -141,32 +138,6 @@ public sealed class PackageInstallTests(PackageFixture package) : IClassFixture<
         string after = await SnapshotAsync(root);
         var left = after.Split('\n').Except(before.Split('\n')).ToList();
         Assert.True(left.Count == 0, "left behind after purge:\n" + string.Join('\n', left));
-    }
-
-    /// <summary>The packaged unit's command line, as its User= and with the StateDirectory= systemd sets.</summary>
-    private static async Task<ChildProcess> StartPackagedDaemonAsync(WritableRoot root, int port)
-    {
-        var daemon = ChildProcess.Start(TestBinaries.Require("chroot"), ["--userspec=portcullis:portcullis", root.Path,
-            "/usr/bin/env", "STATE_DIRECTORY=/var/lib/portcullis", "SSL_CERT_FILE=/tmp/test-ca.pem", "HOME=/var/lib/portcullis",
-            "/usr/bin/portcullis", "serve", "--config", "/etc/portcullis/portcullis.yml", "--listen", $"127.0.0.1:{port}"]);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (daemon.HasExited)
-                throw new InvalidOperationException("packaged portcullis exited:\n" + daemon.Output);
-            try
-            {
-                using var probe = new System.Net.Sockets.TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return daemon;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-        await daemon.DisposeAsync();
-        throw new TimeoutException("packaged portcullis did not listen:\n" + daemon.Output);
     }
 
     private async Task<string> InRootAsync(WritableRoot root, string[] command, bool allowFail = false)

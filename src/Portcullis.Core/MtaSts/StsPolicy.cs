@@ -8,9 +8,18 @@ public enum StsMode { Enforce, Testing, None }
 /// </summary>
 public sealed record StsPolicy(StsMode Mode, long MaxAgeSeconds, IReadOnlyList<string> MxPatterns, IReadOnlyList<string> Lines);
 
-/// <summary>Either a Policy or an Error naming the first problem found.</summary>
+/// <summary>Why a policy body is invalid (RFC 8461 §3.2): a code for programs and tests beside the text.</summary>
+public enum PolicyError
+{
+    None, TooLarge, ByteOrderMark, NotUtf8, Empty, BlankLine, NoColon, SpaceBeforeColon, InvalidKey, EmptyValue,
+    ControlCharacter, InvalidVersion, InvalidMode, InvalidMaxAge, InvalidMx, MissingField, NoMx,
+}
+
+/// <summary>Either a Policy or an Error naming the first problem found (and its <see cref="Code"/>).</summary>
 public sealed record StsPolicyParseResult(StsPolicy? Policy, string? Error)
 {
+    public PolicyError Code { get; init; }
+
     public bool IsValid => Policy is not null;
 }
 

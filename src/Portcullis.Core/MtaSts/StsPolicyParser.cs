@@ -17,16 +17,16 @@ public static class StsPolicyParser
     {
         if (body.Length > MaxBodyBytes)
         {
-            return Fail($"body is {body.Length} bytes (max {MaxBodyBytes})");
+            return Fail(PolicyError.TooLarge, $"body is {body.Length} bytes (max {MaxBodyBytes})");
         }
         if (body is [0xEF, 0xBB, 0xBF, ..])
         {
             // A BOM is not part of the ABNF; it would otherwise glue itself onto the first key.
-            return Fail("body starts with a UTF-8 byte order mark");
+            return Fail(PolicyError.ByteOrderMark, "body starts with a UTF-8 byte order mark");
         }
         if (!Utf8.IsValid(body))
         {
-            return Fail("body is not valid UTF-8");
+            return Fail(PolicyError.NotUtf8, "body is not valid UTF-8");
         }
 
         // Lines end in LF or CRLF, mixed allowed (erratum 6253: sts-policy-term = LF / CRLF).
@@ -46,41 +46,40 @@ public static class StsPolicyParser
         }
         if (count == 0)
         {
-            return Fail("policy is empty");
+            return Fail(PolicyError.Empty, "policy is empty");
         }
 
         var state = new State();
         for (var i = 0; i < count; i++)
         {
-            var error = ParseLine(lines[i], i + 1, state);
-            if (error is not null)
+            if (ParseLine(lines[i], i + 1, state) is { } problem)
             {
-                return Fail(error);
+                return Fail(problem.Code, problem.Detail);
             }
         }
         return state.Finish();
     }
 
-    private static string? ParseLine(string raw, int number, State state)
+    private static Problem? ParseLine(string raw, int number, State state)
     {
         var line = raw.TrimEnd(' ', '\t'); // trailing WSP is allowed after every field
         if (line.Length == 0)
         {
-            return $"line {number}: blank line inside the policy";
+            return new(PolicyError.BlankLine, $"line {number}: blank line inside the policy");
         }
         var colon = line.IndexOf(':');
         if (colon < 0)
         {
-            return $"line {number}: no ':' in '{Clip(line)}'";
+            return new(PolicyError.NoColon, $"line {number}: no ':' in '{Clip(line)}'");
         }
         var key = line[..colon];
         if (key.Length > 0 && AsciiSyntax.IsWsp(key[^1]))
         {
-            return $"line {number}: space before ':' in key '{key}'";
+            return new(PolicyError.SpaceBeforeColon, $"line {number}: space before ':' in key '{key}'");
         }
         if (!AsciiSyntax.IsFieldName(key))
         {
-            return $"line {number}: invalid key '{Clip(key)}'";
+            return new(PolicyError.InvalidKey, $"line {number}: invalid key '{Clip(key)}'");
         }
         var value = line[(colon + 1)..].TrimStart(' ', '\t'); // sts-policy-field-delim = ":" *WSP
 
@@ -88,17 +87,17 @@ public static class StsPolicyParser
         // even an unknown key or an ignored duplicate; only the meaning of those is skipped.
         if (value.Length == 0)
         {
-            return $"line {number}: empty value for '{key}'";
+            return new(PolicyError.EmptyValue, $"line {number}: empty value for '{key}'");
         }
         foreach (var c in value)
         {
             if (char.IsControl(c))
             {
-                return $"line {number}: control character '{AsciiSyntax.Show(c)}' in value of '{key}'";
+                return new(PolicyError.ControlCharacter, $"line {number}: control character '{AsciiSyntax.Show(c)}' in value of '{key}'");
             }
         }
 
-        var error = key switch
+        Problem? error = key switch
         {
             "version" when state.Version is null => ParseVersion(value, state),
             "mode" when state.Mode is null => ParseMode(value, state),
@@ -106,15 +105,15 @@ public static class StsPolicyParser
             "mx" => ParseMx(value, state),
             _ => null, // unknown key (case-sensitive, so "Mode" too) or later duplicate: ignored
         };
-        if (error is not null)
+        if (error is { } field)
         {
-            return $"line {number}: {error}";
+            return new(field.Code, $"line {number}: {field.Detail}");
         }
         state.Lines.Add($"{key}: {value}");
         return null;
     }
 
-    private static string? ParseMode(string value, State state)
+    private static Problem? ParseMode(string value, State state)
     {
         state.Mode = value switch
         {
@@ -123,60 +122,62 @@ public static class StsPolicyParser
             "none" => StsMode.None,
             _ => null,
         };
-        return state.Mode is null ? $"mode must be enforce, testing or none (case-sensitive), got '{Clip(value)}'" : null;
+        return state.Mode is null ? new(PolicyError.InvalidMode, $"mode must be enforce, testing or none (case-sensitive), got '{Clip(value)}'") : null;
     }
 
     // 1*10DIGIT and at most 31557600. Larger values are rejected rather than clamped (strict, as
     // postfix-mta-sts-resolver; erratum 7282 is only reported): a sender that misstates max_age
     // has a broken policy, and clamping would hide that from the checker.
-    private static string? ParseMaxAge(string value, State state)
+    private static Problem? ParseMaxAge(string value, State state)
     {
         if (value.Length > 10 || !AsciiSyntax.AllDigits(value))
         {
-            return $"max_age must be 1 to 10 digits, got '{Clip(value)}'";
+            return new(PolicyError.InvalidMaxAge, $"max_age must be 1 to 10 digits, got '{Clip(value)}'");
         }
         var seconds = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
         if (seconds > MaxMaxAge)
         {
-            return $"max_age {seconds} exceeds {MaxMaxAge}";
+            return new(PolicyError.InvalidMaxAge, $"max_age {seconds} exceeds {MaxMaxAge}");
         }
         state.MaxAge = seconds;
         return null;
     }
 
     // mx = ["*."] hostname; A-labels only; the wildcard may only be the whole left-most label.
-    private static string? ParseMx(string value, State state)
+    private static Problem? ParseMx(string value, State state)
     {
         var host = value.StartsWith("*.", StringComparison.Ordinal) ? value[2..] : value;
         if (host.Length == 0)
         {
-            return "mx '*.' has no domain";
+            return new(PolicyError.InvalidMx, "mx '*.' has no domain");
         }
         foreach (var c in host)
         {
             if (c > '~')
             {
-                return $"mx '{Clip(value)}' is not ASCII (use the A-label form)";
+                return new(PolicyError.InvalidMx, $"mx '{Clip(value)}' is not ASCII (use the A-label form)");
             }
         }
         var problem = AsciiSyntax.CheckHostname(host, minLabels: 2);
         if (problem is not null)
         {
-            return $"invalid mx '{Clip(value)}': {problem}";
+            return new(PolicyError.InvalidMx, $"invalid mx '{Clip(value)}': {problem}");
         }
         state.Mx.Add(value.ToLowerInvariant());
         return null;
     }
 
-    private static string? ParseVersion(string value, State state)
+    private static Problem? ParseVersion(string value, State state)
     {
         state.Version = value == "STSv1" ? value : null;
-        return state.Version is null ? $"version must be 'STSv1', got '{Clip(value)}'" : null;
+        return state.Version is null ? new(PolicyError.InvalidVersion, $"version must be 'STSv1', got '{Clip(value)}'") : null;
     }
 
     private static string Clip(string s) => s.Length <= 64 ? s : s[..64] + "...";
 
-    private static StsPolicyParseResult Fail(string error) => new(null, error);
+    private static StsPolicyParseResult Fail(PolicyError code, string error) => new(null, error) { Code = code };
+
+    private readonly record struct Problem(PolicyError Code, string Detail);
 
     private sealed class State
     {
@@ -203,11 +204,11 @@ public static class StsPolicyParser
             }
             if (missing.Count > 0)
             {
-                return Fail($"missing required field(s): {string.Join(", ", missing)}");
+                return Fail(PolicyError.MissingField, $"missing required field(s): {string.Join(", ", missing)}");
             }
             if (Mx.Count == 0 && Mode != StsMode.None)
             {
-                return Fail($"no mx (required unless mode is none; mode is {StsModeNames.ToWire(Mode!.Value)})");
+                return Fail(PolicyError.NoMx, $"no mx (required unless mode is none; mode is {StsModeNames.ToWire(Mode!.Value)})");
             }
             return new(new StsPolicy(Mode!.Value, MaxAge!.Value, Mx, Lines), null);
         }

@@ -4,6 +4,12 @@ namespace Portcullis.Core.Protocol;
 
 public enum FrameStatus { Done, NeedMoreData, Invalid }
 
+/// <summary>Why a frame is invalid: a bounded set, fit for a metric label.</summary>
+public enum FrameError { None, NotADigit, EmptyLength, LeadingZero, TooManyDigits, TooLong, MissingComma }
+
+/// <summary>A code for programs and tests, with the detail a person reads in the log.</summary>
+public readonly record struct FrameProblem(FrameError Code, string Detail);
+
 /// <summary>
 /// Netstring framing (<c>len ":" bytes ","</c>) as Postfix's socketmap uses it. Pure: works over a
 /// <see cref="SequenceReader{T}"/> so split reads and pipelined frames need no copying.
@@ -21,13 +27,13 @@ public static class Netstring
 
     /// <summary>
     /// Reads one frame. On <see cref="FrameStatus.Done"/> the reader has advanced past it; on
-    /// NeedMoreData it is unchanged; on Invalid <paramref name="error"/> says why.
+    /// NeedMoreData it is unchanged; on Invalid <paramref name="error"/> says why (else it is default).
     /// </summary>
     public static FrameStatus TryRead(ref SequenceReader<byte> reader, int maxLength,
-        out ReadOnlySequence<byte> payload, out string? error)
+        out ReadOnlySequence<byte> payload, out FrameProblem error)
     {
         payload = default;
-        error = null;
+        error = default;
         var probe = reader;
         long length = 0;
         int digits = 0;
@@ -39,29 +45,29 @@ public static class Netstring
                 break;
             if (b is < (byte)'0' or > (byte)'9')
             {
-                error = digits == 0 ? $"expected a length digit, got byte 0x{b:x2}" : $"unexpected byte 0x{b:x2} in length";
+                error = new(FrameError.NotADigit, digits == 0 ? $"expected a length digit, got byte 0x{b:x2}" : $"unexpected byte 0x{b:x2} in length");
                 return FrameStatus.Invalid;
             }
             if (digits == 1 && length == 0)
             {
-                error = "length has a leading zero";
+                error = new(FrameError.LeadingZero, "length has a leading zero");
                 return FrameStatus.Invalid;
             }
             if (++digits > MaxLengthDigits)
             {
-                error = "length has too many digits";
+                error = new(FrameError.TooManyDigits, "length has too many digits");
                 return FrameStatus.Invalid;
             }
             length = length * 10 + (b - '0');
             if (length > maxLength)
             {
-                error = $"length {length}+ exceeds the limit of {maxLength} bytes";
+                error = new(FrameError.TooLong, $"length {length}+ exceeds the limit of {maxLength} bytes");
                 return FrameStatus.Invalid;
             }
         }
         if (digits == 0)
         {
-            error = "empty length";
+            error = new(FrameError.EmptyLength, "empty length");
             return FrameStatus.Invalid;
         }
         if (probe.Remaining < length + 1)
@@ -71,7 +77,7 @@ public static class Netstring
         probe.TryRead(out byte comma);
         if (comma != (byte)',')
         {
-            error = $"missing ',' after {length}-byte payload (got 0x{comma:x2})";
+            error = new(FrameError.MissingComma, $"missing ',' after {length}-byte payload (got 0x{comma:x2})");
             return FrameStatus.Invalid;
         }
         payload = body;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Portcullis.Core.Names;
 using Portcullis.Core.Text;
 
 namespace Portcullis.Core.Protocol;
@@ -20,8 +21,6 @@ public readonly record struct NextHop(NextHopKind Kind, string Domain, string De
 /// </summary>
 public static class NextHopParser
 {
-    private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true };
-
     public static NextHop Parse(string key)
     {
         if (string.IsNullOrEmpty(key))
@@ -79,96 +78,18 @@ public static class NextHopParser
             }
         }
 
-        var (domain, error) = ToALabel(host);
-        return error is null ? new(NextHopKind.Domain, domain!, detail) : Invalid(error);
-    }
-
-    // Lowercase, drop one trailing root dot, map U-labels to A-labels, then check LDH syntax.
-    private static (string? Domain, string? Error) ToALabel(string host)
-    {
-        var name = host.ToLowerInvariant();
-        if (name.EndsWith('.'))
-        {
-            name = name[..^1];
-        }
-        if (name.Length == 0)
-        {
-            return (null, $"no domain in '{host}'");
-        }
-        if (name.Any(c => c > '~'))
-        {
-            try
-            {
-                name = Idn.GetAscii(name);
-            }
-            catch (ArgumentException e)
-            {
-                // IdnMapping reports bad input only by exception; turn it into a value here.
-                return (null, $"invalid internationalized name '{host}': {e.Message}");
-            }
-        }
-        var problem = AsciiSyntax.CheckHostname(name, minLabels: 1) ?? CheckALabels(name);
-        return problem is null ? (name, null) : (null, problem);
-    }
-
-    // "xn--" labels must decode and encode back to themselves (RFC 5891 §5.4): a name such as xn--zz.test
-    // is no domain anyone can have, and the DNS library throws on it, so it is refused like any invalid key.
-    private static string? CheckALabels(string name)
-    {
-        if (!name.Contains("xn--", StringComparison.Ordinal))
-            return null;
-        foreach (var label in name.Split('.'))
-        {
-            if (!label.StartsWith("xn--", StringComparison.Ordinal))
-                continue;
-            try
-            {
-                if (Idn.GetAscii(Idn.GetUnicode(label)) == label)
-                    continue;
-            }
-            catch (ArgumentException)
-            {
-                // IdnMapping reports bad input only by exception; the answer below is the value.
-            }
-            return $"invalid punycode label '{label}'";
-        }
-        return null;
+        // One normalisation for every domain Portcullis takes in (lower case, root dot, U-labels to A-labels, LDH).
+        return DomainName.TryParse(host, out var domain, out var problem)
+            ? new(NextHopKind.Domain, domain.Value, detail)
+            : Invalid(problem.Detail);
     }
 
     /// <summary>
-    /// True exactly when <see cref="Parse"/> maps <paramref name="key"/> to itself as a Domain: lower-case LDH
-    /// labels of 1-63 characters with no hyphen at either end, at most 253 in all, the last not all digits (an
-    /// address), no root dot. The cache holds parsed domains only, so such a key may be looked up as it is.
-    /// Allocation-free, except that a key with an <c>xn--</c> label is checked by <see cref="Parse"/> itself.
+    /// True exactly when <see cref="Parse"/> maps <paramref name="key"/> to itself as a Domain: a canonical
+    /// <see cref="DomainName"/> (no port, brackets, upper case or root dot). The cache holds parsed domains only,
+    /// so such a key may be looked up as it is.
     /// </summary>
-    public static bool IsCanonicalKey(ReadOnlySpan<char> key)
-    {
-        if (key.IsEmpty || key.Length > 253)
-            return false;
-        bool digitsOnly = true;
-        int labelStart = 0;
-        for (int i = 0; i <= key.Length; i++)
-        {
-            if (i == key.Length || key[i] == '.')
-            {
-                int length = i - labelStart;
-                if (length is 0 or > 63 || key[labelStart] == '-' || key[i - 1] == '-')
-                    return false;
-                if (i < key.Length)
-                    digitsOnly = true;
-                labelStart = i + 1;
-                continue;
-            }
-            char c = key[i];
-            if (c is >= 'a' and <= 'z' or '-')
-                digitsOnly = false;
-            else if (c is not (>= '0' and <= '9'))
-                return false;
-        }
-        if (digitsOnly)
-            return false;
-        return !key.Contains("xn--", StringComparison.Ordinal) || Parse(key.ToString()) is { Kind: NextHopKind.Domain } hop && key.SequenceEqual(hop.Domain);
-    }
+    public static bool IsCanonicalKey(ReadOnlySpan<char> key) => DomainName.IsCanonical(key);
 
     private static bool IsPort(string s) =>
         s.Length is > 0 and <= 5 && AsciiSyntax.AllDigits(s) && int.Parse(s, CultureInfo.InvariantCulture) is >= 1 and <= 65535;

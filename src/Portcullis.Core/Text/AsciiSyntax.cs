@@ -49,49 +49,8 @@ internal static class AsciiSyntax
     /// hyphen, total length at most 253, last label not all digits (that is an IP address, not a
     /// name). Returns null when valid, else a short reason. Underscores are rejected.
     /// </summary>
-    public static string? CheckHostname(string host, int minLabels)
-    {
-        if (host.Length == 0)
-        {
-            return "empty hostname";
-        }
-        if (host.Length > 253)
-        {
-            return $"hostname has {host.Length} characters (max 253)";
-        }
-        var labels = host.Split('.');
-        if (labels.Length < minLabels)
-        {
-            return $"hostname '{host}' needs at least {minLabels} labels";
-        }
-        foreach (var label in labels)
-        {
-            if (label.Length == 0)
-            {
-                return $"empty label in '{host}'";
-            }
-            if (label.Length > 63)
-            {
-                return $"label '{label}' has {label.Length} characters (max 63)";
-            }
-            if (label[0] == '-' || label[^1] == '-')
-            {
-                return $"label '{label}' starts or ends with '-'";
-            }
-            foreach (var c in label)
-            {
-                if (!IsAlnum(c) && c != '-')
-                {
-                    return $"invalid character '{Show(c)}' in '{host}'";
-                }
-            }
-        }
-        if (AllDigits(labels[^1]))
-        {
-            return $"'{host}' is an IP address, not a hostname";
-        }
-        return null;
-    }
+    public static string? CheckHostname(string host, int minLabels) =>
+        Names.DomainName.CheckSyntax(host, minLabels) is { Code: not Names.NameError.None } p ? p.Detail : null;
 
     /// <summary>Renders a character for an error message without emitting raw control bytes.</summary>
     public static string Show(char c) => c is < ' ' or '\x7f' ? $"\\x{(int)c:X2}" : c.ToString();

@@ -1,24 +1,41 @@
+using System.CommandLine;
 using System.Text.Json;
 using Portcullis.Configuration;
 using Portcullis.Core.Checking;
 using Portcullis.Core.Protocol;
 using Portcullis.Http;
 using Portcullis.Checking;
+using Portcullis.Hosting;
 
 namespace Portcullis.Cli;
 
 public static class CheckCommand
 {
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var dns = CommonOptions.Dns();
+        var json = CommonOptions.Json("Print the findings as JSON");
+        var domain = new Argument<string>("domain") { Description = "The domain to audit" };
+        var cmd = new Command("check", "Audit a domain's inbound MTA-STS, DANE and TLS-RPT setup. Exit 1 on failures")
+        {
+            domain, config, dns, json,
+        };
+        CommonOptions.SetRun(cmd, config, dns, (parse, s, ct) =>
+            RunAsync(s, parse.GetValue(domain)!, parse.GetValue(json), Console.Out, Console.Error, ct));
+        return cmd;
+    }
+
     /// <summary>Per address: connect, greeting, EHLO, STARTTLS and the TLS handshake together.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task<int> RunAsync(Settings settings, string key, bool json, TextWriter o, CancellationToken ct)
+    public static async Task<int> RunAsync(Settings settings, string key, bool json, TextWriter o, TextWriter err, CancellationToken ct)
     {
         var hop = NextHopParser.Parse(key);
         if (hop.Kind != NextHopKind.Domain)
         {
-            await Console.Error.WriteLineAsync($"portcullis: '{key}' is not a domain name");
-            return 64;
+            await err.WriteLineAsync($"portcullis: '{key}' is not a domain name");
+            return ExitCodes.Usage;
         }
         var dns = settings.CreateResolver();
         using var fetcher = new PolicyFetcher(dns, settings.Fetch, TimeProvider.System);
@@ -33,7 +50,7 @@ public static class CheckCommand
         {
             o.Write(DomainChecker.Render(hop.Domain, items));
         }
-        return items.Any(i => i.Status == CheckStatus.Fail) ? 1 : 0;
+        return items.Any(i => i.Status == CheckStatus.Fail) ? ExitCodes.Failed : ExitCodes.Ok;
     }
 }
 

@@ -101,7 +101,7 @@ public static partial class PostfixSetupCommand
         if (!apply)
         {
             output.WriteLine(changes.Count == 0 && !needTransport ? "nothing to change" : "run with --apply to write these settings");
-            return 0;
+            return ExitCodes.Ok;
         }
         foreach (var (name, value) in changes)
         {
@@ -123,13 +123,13 @@ public static partial class PostfixSetupCommand
             }
         }
         output.WriteLine($"applied {changes.Count} main.cf setting(s){(needTransport ? $" and the {Transport} transport" : "")}; run postfix reload");
-        return 0;
+        return ExitCodes.Ok;
     }
 
     private static int Fail(string message)
     {
         Console.Error.WriteLine("portcullis: postfix-setup: " + message.Replace("\n", " ", StringComparison.Ordinal));
-        return 1;
+        return ExitCodes.Failed;
     }
 
     internal static async Task<(int Code, string Out, string Err)> RunProgramAsync(string program, string[] args, CancellationToken ct)

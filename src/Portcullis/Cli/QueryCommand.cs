@@ -1,5 +1,6 @@
-using System.Text.Json;
+using System.CommandLine;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Core.Caching;
 using Portcullis.Configuration;
@@ -10,16 +11,27 @@ using Portcullis.Core.Protocol;
 using Portcullis.Dns;
 using Portcullis.Http;
 using Portcullis.Resolution;
+using Portcullis.Hosting;
+using Portcullis.Hosting.Control;
 
 namespace Portcullis.Cli;
 
 /// <summary><c>query DOMAIN</c>: a live resolution with every piece of evidence, beside what a running daemon's cache says.</summary>
 public static class QueryCommand
 {
-    public const int ExitPolicy = 0, ExitNoPolicy = 1, ExitTemp = 2, ExitUsage = 64;
-
-    /// <summary>A live resolution with its evidence and the exact Postfix answers, as values.</summary>
-    public sealed record Live(Resolution.Resolution Resolution, Report Report, string Query, string QueryRpt);
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var dns = CommonOptions.Dns();
+        var json = CommonOptions.Json("Print the evidence as JSON");
+        var domain = new Argument<string>("domain") { Description = "Recipient domain or Postfix next-hop" };
+        var cmd = new Command("query", "Resolve one domain live, explain the decision, and say whether the running daemon's cache agrees. Exit: 0 policy, 1 no policy, 2 temporary failure")
+        {
+            domain, config, dns, json,
+        };
+        CommonOptions.SetRun(cmd, config, dns, (parse, s, ct) => RunAsync(s, parse.GetValue(domain)!, parse.GetValue(json), Console.Out, ct));
+        return cmd;
+    }
 
     public static async Task<int> RunAsync(Settings settings, string key, bool json, TextWriter stdout, CancellationToken ct)
     {
@@ -30,15 +42,15 @@ public static class QueryCommand
                 stdout.WriteLine(new JsonObject { ["key"] = key, ["postfix_query"] = "NOTFOUND ", ["why"] = hop.Detail }.ToJsonString());
             else
                 stdout.WriteLine($"{key}: NOTFOUND without lookups: {hop.Detail}");
-            return hop.Kind == NextHopKind.Invalid ? ExitUsage : ExitNoPolicy;
+            return hop.Kind == NextHopKind.Invalid ? ExitCodes.Usage : ExitCodes.Failed;
         }
-        var live = await ResolveLiveAsync(settings, hop.Domain, ct);
+        var live = await LiveResolution.ResolveAsync(settings, hop.Domain, ct);
         // This lookup starts with an empty cache; the running daemon may hold state that answers differently.
-        var daemon = await ControlClient.ItemsAsync(settings, "show " + hop.Domain, ct);
+        var daemon = await ControlClient.ItemsAsync(settings, ControlProtocol.ShowCommand(hop.Domain), ct);
         var view = new DaemonView(ControlClient.Describe(settings), daemon is not null, daemon?.FirstOrDefault(), live.Query);
         if (json)
         {
-            var o = live.Report.ToJson();
+            var o = live.ToJson();
             o["daemon_cache"] = view.ToJson();
             stdout.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
@@ -46,7 +58,7 @@ public static class QueryCommand
         {
             // TXT records, policy text and error details come from the network: escaped for the terminal.
             var text = new StringWriter();
-            live.Report.WriteText(text);
+            live.WriteText(text);
             text.WriteLine($"Daemon cache:    {view.Text()}");
             stdout.Write(Core.Text.TerminalText.EscapeLines(text.ToString()));
         }
@@ -55,28 +67,10 @@ public static class QueryCommand
 
     public static int ExitFor(Resolution.Resolution r) => r.Answer.Verdict switch
     {
-        Verdict.DaneOnly or Verdict.Dane or Verdict.StsEnforce => ExitPolicy,
-        Verdict.Temp => ExitTemp,
-        _ => ExitNoPolicy,
+        Verdict.DaneOnly or Verdict.Dane or Verdict.StsEnforce => ExitCodes.Ok,
+        Verdict.Temp => ExitCodes.Temporary,
+        _ => ExitCodes.Failed,
     };
-
-    /// <summary>Resolves <paramref name="domain"/> (an A-label) from scratch, with no cache.</summary>
-    public static async Task<Live> ResolveLiveAsync(Settings settings, string domain, CancellationToken ct)
-    {
-        var time = TimeProvider.System;
-        var dns = settings.CreateResolver();
-        using var fetcher = new PolicyFetcher(dns, settings.Fetch, time);
-        await using var store = Storage.PolicyStore.InMemory();
-        var health = new ResolverHealth(dns, time, NullLogger<ResolverHealth>.Instance);
-        var selfTest = await health.CheckAsync(ct);
-        var guarded = new Storage.GuardedPolicyStore(store, time, NullLogger<Storage.GuardedPolicyStore>.Instance);
-        var resolver = new PolicyResolver(dns, fetcher, guarded, new PolicyMemory(), new StsEngine(settings.Sts), settings.CreateDaneResolver(dns),
-            health, time, NullLogger<PolicyResolver>.Instance);
-        var r = await resolver.ResolveAsync(domain, ct);
-        string query = AnswerRenderer.Render(r.Answer, false, settings.Render).ToString();
-        string queryRpt = AnswerRenderer.Render(r.Answer, true, settings.Render).ToString();
-        return new Live(r, new Report(r, settings, selfTest, query, queryRpt), query, queryRpt);
-    }
 
     /// <summary>What the running daemon's cache says for the domain, beside this live lookup.</summary>
     private sealed record DaemonView(string Socket, bool Running, CacheItem? Item, string LiveQuery)
@@ -98,137 +92,5 @@ public static class QueryCommand
             ["expires"] = Item?.Expires?.ToString("o"),
             ["agrees"] = Agrees,
         };
-    }
-
-    public sealed record Report(Resolution.Resolution R, Settings S, ResolverHealth.Snapshot SelfTest, string Query, string QueryRpt)
-    {
-        public void WriteText(TextWriter o)
-        {
-            o.WriteLine($"Domain:          {R.Domain}");
-            o.WriteLine($"Resolver:        {S.DnsServer} — {(SelfTest.Validates == true ? "validates DNSSEC" : "NOT VALIDATING")}: {SelfTest.Detail}");
-            if (R.Dane is { } d)
-            {
-                o.WriteLine($"DANE:            {d.Verdict}: {d.Reason}");
-                if (d.MxDetail is not null)
-                    o.WriteLine($"  MX:            {d.MxDetail}");
-                foreach (var h in d.Hosts)
-                {
-                    o.WriteLine($"  host {h.Host}: {h.Dane}: {h.Reason}");
-                    foreach (string l in h.Lookups)
-                        o.WriteLine($"    lookup:      {l}");
-                    foreach (var (rec, why) in h.Tlsa)
-                        o.WriteLine($"    TLSA {rec}: {why ?? "usable"}");
-                }
-            }
-            if (R.Sts is { } s)
-            {
-                o.WriteLine($"MTA-STS TXT:     {s.TxtDnsDetail ?? (s.FromCache ? "(cached)" : "(not looked up)")}");
-                if (s.Txt is { } txt)
-                {
-                    o.WriteLine($"  record:        {(txt.Record is null ? "(none)" : "\"" + txt.Record + "\"")}");
-                    o.WriteLine($"  verdict:       {txt.Status}{(txt.Id is null ? "" : ", id " + txt.Id)}: {txt.Detail}");
-                }
-                if (s.Fetch is { } f)
-                {
-                    o.WriteLine($"Policy fetch:    GET {f.Url}");
-                    o.WriteLine($"  response:      {(f.StatusCode is { } sc ? "HTTP " + sc : "no response")}, Content-Type {f.ContentType ?? "-"}, {f.BodyBytes} bytes, {f.Elapsed.TotalMilliseconds:0} ms");
-                    o.WriteLine($"  result:        {(f.Outcome.Policy is null ? "FAILED (" + f.Outcome.Failure + ")" : "ok")}: {f.Outcome.Detail}");
-                }
-                else
-                {
-                    o.WriteLine($"Policy fetch:    {(s.SkippedForNullMx ? "skipped (null MX)" : "not attempted")}");
-                }
-                if (s.Entry?.Policy is { } p)
-                {
-                    o.WriteLine($"Policy:          id {s.Entry.PolicyId}, mode {StsModeNames.ToWire(p.Mode)}, max_age {p.MaxAgeSeconds}, valid until {s.Entry.PolicyExpiresAt:u}");
-                    foreach (string mx in p.MxPatterns)
-                        o.WriteLine($"  mx:            {mx}");
-                }
-            }
-            else
-            {
-                o.WriteLine("MTA-STS:         not consulted (the DANE verdict decides)");
-            }
-            o.WriteLine($"Decision:        {R.Answer.Verdict}");
-            o.WriteLine($"Why:             {R.Answer.Reason}");
-            o.WriteLine($"Postfix answer:  {Query}");
-            o.WriteLine($"  with TLSRPT:   {QueryRpt}");
-        }
-
-        public JsonObject ToJson()
-        {
-            var o = new JsonObject
-            {
-                ["domain"] = R.Domain,
-                ["resolver"] = S.DnsServer.ToString(),
-                ["resolver_validates"] = SelfTest.Validates == true,
-                ["resolver_self_test"] = SelfTest.Detail,
-                ["verdict"] = R.Answer.Verdict.ToString(),
-                ["why"] = R.Answer.Reason,
-                ["postfix_query"] = Query,
-                ["postfix_query_with_tlsrpt"] = QueryRpt,
-            };
-            if (R.Dane is { } d)
-            {
-                o["dane"] = new JsonObject
-                {
-                    ["verdict"] = d.Verdict.ToString(),
-                    ["reason"] = d.Reason,
-                    ["mx"] = d.MxDetail,
-                    ["mx_secure"] = d.MxSecure,
-                    ["hosts"] = new JsonArray([.. d.Hosts.Select(h => (JsonNode)new JsonObject
-                    {
-                        ["host"] = h.Host,
-                        ["dane"] = h.Dane.ToString(),
-                        ["reason"] = h.Reason,
-                        ["tlsa_name"] = h.TlsaName,
-                        ["lookups"] = new JsonArray([.. h.Lookups.Select(l => (JsonNode?)JsonValue.Create(l))]),
-                        ["tlsa"] = new JsonArray([.. h.Tlsa.Select(t => (JsonNode)new JsonObject
-                        {
-                            ["record"] = t.Record.ToString(),
-                            ["usable"] = t.Unusable is null,
-                            ["why"] = t.Unusable,
-                        })]),
-                    })]),
-                };
-            }
-            if (R.Sts is { } s)
-            {
-                o["txt"] = new JsonObject
-                {
-                    ["lookup"] = s.TxtDnsDetail,
-                    ["status"] = s.Txt?.Status.ToString(),
-                    ["record"] = s.Txt?.Record,
-                    ["id"] = s.Txt?.Id,
-                    ["detail"] = s.Txt?.Detail,
-                };
-                if (s.Fetch is { } f)
-                {
-                    o["fetch"] = new JsonObject
-                    {
-                        ["url"] = f.Url,
-                        ["status"] = f.StatusCode,
-                        ["content_type"] = f.ContentType,
-                        ["bytes"] = f.BodyBytes,
-                        ["elapsed_ms"] = (long)f.Elapsed.TotalMilliseconds,
-                        ["ok"] = f.Outcome.Policy is not null,
-                        ["failure"] = f.Outcome.Failure is { } t ? StsFailureTypeNames.ToWire(t) : null,
-                        ["detail"] = f.Outcome.Detail,
-                    };
-                }
-                if (s.Entry?.Policy is { } p)
-                {
-                    o["policy"] = new JsonObject
-                    {
-                        ["id"] = s.Entry.PolicyId,
-                        ["mode"] = StsModeNames.ToWire(p.Mode),
-                        ["max_age"] = p.MaxAgeSeconds,
-                        ["mx"] = new JsonArray([.. p.MxPatterns.Select(m => (JsonNode?)JsonValue.Create(m))]),
-                        ["expires"] = s.Entry.PolicyExpiresAt?.ToString("o"),
-                    };
-                }
-            }
-            return o;
-        }
     }
 }

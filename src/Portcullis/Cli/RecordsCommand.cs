@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Portcullis.Configuration;
@@ -9,13 +10,22 @@ namespace Portcullis.Cli;
 /// <summary>`records DOMAIN`: the DNS records to publish for one of our domains, in zone-file syntax.</summary>
 public static class RecordsCommand
 {
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var domain = new Argument<string>("domain") { Description = "A domain from publish.domains" };
+        var cmd = new Command("records", "Print the DNS records to publish for one of your domains (zone-file syntax)") { domain, config };
+        CommonOptions.SetRun(cmd, config, (_, _) => { }, (parse, s, _) => Task.FromResult(Run(s, parse.GetValue(domain)!, Console.Out, Console.Error)));
+        return cmd;
+    }
+
     public static int Run(Settings settings, string key, TextWriter o, TextWriter err)
     {
-        string domain = Core.Protocol.NextHopParser.Parse(key).Domain;
-        if (!settings.PublishedDomains.TryGetValue(domain, out var d))
+        // A domain only: "[192.0.2.1]" used to be looked up as the domain 192.0.2.1.
+        if (!Core.Names.DomainName.TryParse(key, out var domain) || !settings.PublishedDomains.TryGetValue(domain.Value, out var d))
         {
             err.WriteLine($"portcullis: {key} is not in publish.domains of the configuration");
-            return 64;
+            return ExitCodes.Usage;
         }
         var tlsa = new List<TlsaToPublish>();
         foreach (var (mx, file) in d.Config.MxCertificates)
@@ -29,7 +39,7 @@ public static class RecordsCommand
             catch (Exception ex) when (ex is IOException or CryptographicException)
             {
                 err.WriteLine($"portcullis: cannot read the certificate of {mx} from {file}: {ex.Message}");
-                return 1;
+                return ExitCodes.Failed;
             }
         }
         o.Write(ZoneRecords.Render(d.Policy,
@@ -41,7 +51,7 @@ public static class RecordsCommand
         foreach (string line in d.Policy.Text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
             o.WriteLine(";   " + line);
         o.WriteLine(ZoneRecords.ChangeProcedure);
-        return 0;
+        return ExitCodes.Ok;
     }
 
     /// <summary>The first certificate of a PEM file (the server's own, not its chain); no key needed.</summary>

@@ -1,13 +1,51 @@
+using System.CommandLine;
 using System.Globalization;
 using Portcullis.Configuration;
 using Portcullis.Core.TlsRpt;
 using Portcullis.TlsRpt;
+using Portcullis.Hosting;
 
 namespace Portcullis.Cli;
 
 /// <summary><c>tlsrpt import</c> and <c>tlsrpt summary</c>.</summary>
 public static class TlsRptCommand
 {
+    public static Command Create()
+    {
+        var tlsrpt = new Command("tlsrpt", "TLS-RPT (RFC 8460): receive and summarise reports; report this server's own sessions");
+        var importConfig = CommonOptions.Config();
+        var paths = new Argument<string[]>("path") { Description = ".json / .json.gz report, mail message, Maildir, or a directory of .json, .json.gz and .eml files", Arity = ArgumentArity.OneOrMore };
+        var import = new Command("import", "Store reports from files, mail messages or a Maildir (duplicates are skipped)") { paths, importConfig };
+        CommonOptions.SetRun(import, importConfig, (_, _) => { }, (parse, s, _) => Task.FromResult(Import(s, parse.GetValue(paths)!, Console.Out)));
+        var summaryConfig = CommonOptions.Config();
+        var domain = new Option<string?>("--domain") { Description = "Only this policy domain" };
+        var since = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };
+        var limit = new Option<int>("--limit") { Description = "At most this many rows", DefaultValueFactory = _ => DefaultSummaryLimit };
+        var summary = new Command("summary", "Sessions per policy domain, type and day, with failure types and sending MTA IPs")
+        {
+            summaryConfig, domain, since, limit,
+        };
+        CommonOptions.SetRun(summary, summaryConfig, (_, _) => { }, (parse, s, ct) =>
+            SummaryAsync(s, parse.GetValue(domain), parse.GetValue(since), Console.Out, Console.Error, ct, Math.Max(1, parse.GetValue(limit))));
+        var sendConfig = CommonOptions.Config();
+        var day = new Option<string?>("--day") { Description = "Also report this day now (YYYY-MM-DD or 'today'), even if it is not over" };
+        var sendDns = CommonOptions.Dns();
+        var send = new Command("send", "Generate due reports about this server's sessions (tlsrpt.collect_socket) and deliver pending ones")
+        {
+            sendConfig, day, sendDns,
+        };
+        CommonOptions.SetRun(send, sendConfig, sendDns, (parse, s, ct) => SendAsync(s, parse.GetValue(day), Console.Out, Console.Error, ct));
+        var sentConfig = CommonOptions.Config();
+        var sentSince = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };
+        var sent = new Command("sent", "Reports generated about this server's sessions and the state of each delivery") { sentConfig, sentSince };
+        CommonOptions.SetRun(sent, sentConfig, (_, _) => { }, (parse, s, ct) => SentAsync(s, parse.GetValue(sentSince), Console.Out, Console.Error, ct));
+        tlsrpt.Subcommands.Add(import);
+        tlsrpt.Subcommands.Add(summary);
+        tlsrpt.Subcommands.Add(send);
+        tlsrpt.Subcommands.Add(sent);
+        return tlsrpt;
+    }
+
     public static int Import(Settings s, IReadOnlyList<string> paths, TextWriter o)
     {
         using var store = s.OpenReportStore();
@@ -33,14 +71,12 @@ public static class TlsRptCommand
             }
         }
         o.WriteLine($"{stored} stored, {duplicate} duplicate, {invalid} failed");
-        return invalid == 0 ? 0 : 1;
+        return invalid == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
-
-    public const int ExitUsage = 64; // EX_USAGE
 
     /// <summary>
     /// A YYYY-MM-DD option value, or null after one line naming the option, the input and the
-    /// expected form on stderr (the caller exits 64).
+    /// expected form on stderr (the caller exits <see cref="ExitCodes.Usage"/>).
     /// </summary>
     public static DateOnly? ParseDay(string option, string value, TextWriter err)
     {
@@ -53,14 +89,14 @@ public static class TlsRptCommand
     public const int DefaultSummaryLimit = 1000;
 
     /// <summary>The --since day (default: 30 days ago); null after the one-line usage error.</summary>
-    private static DateOnly? Since(string? since) =>
-        since is null ? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30)) : ParseDay("--since", since, Console.Error);
+    private static DateOnly? Since(string? since, TextWriter err) =>
+        since is null ? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30)) : ParseDay("--since", since, err);
 
-    public static async Task<int> SummaryAsync(Settings s, string? domain, string? since, TextWriter o, CancellationToken ct,
+    public static async Task<int> SummaryAsync(Settings s, string? domain, string? since, TextWriter o, TextWriter err, CancellationToken ct,
         int limit = DefaultSummaryLimit)
     {
-        if (Since(since) is not { } from)
-            return ExitUsage;
+        if (Since(since, err) is not { } from)
+            return ExitCodes.Usage;
         using var store = s.OpenReportStore();
         var page = await store.SummaryAsync(from, domain?.TrimEnd('.').ToLowerInvariant(), limit, ct);
         var rows = page.Rows;
@@ -71,23 +107,23 @@ public static class TlsRptCommand
             o.WriteLine($"{r.Day:yyyy-MM-dd} {r.PolicyDomain,-30} {r.PolicyType,-15} {r.Successful,8} {r.Failed,8}  {failures}");
         }
         o.WriteLine($"{rows.Count} row(s) since {from:yyyy-MM-dd}{(page.Truncated ? $" (more not shown: --limit, --domain or --since)" : "")}");
-        return 0;
+        return ExitCodes.Ok;
     }
 
     /// <summary><c>tlsrpt send</c>: generate the reports that are due (or one day's now) and deliver what is pending.</summary>
-    public static async Task<int> SendAsync(Settings s, string? day, TextWriter o, CancellationToken ct)
+    public static async Task<int> SendAsync(Settings s, string? day, TextWriter o, TextWriter err, CancellationToken ct)
     {
         DateOnly? forced = null;
         if (day == "today")
             forced = DateOnly.FromDateTime(DateTime.UtcNow);
-        else if (day is not null && (forced = ParseDay("--day", day, Console.Error)) is null)
-            return ExitUsage;
+        else if (day is not null && (forced = ParseDay("--day", day, err)) is null)
+            return ExitCodes.Usage;
         if (!s.Config.Tlsrpt.Send.Enabled)
         {
             // Without it the identity fields were never validated: reports would lack required fields.
-            await Console.Error.WriteLineAsync("portcullis: tlsrpt.send.enabled is false in this configuration; " +
+            await err.WriteLineAsync("portcullis: tlsrpt.send.enabled is false in this configuration; " +
                 "set it with organization_name, contact_info and mail_from (see README, \"Reporting your own sessions\")");
-            return 78;
+            return ExitCodes.Config;
         }
         using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
         var dns = s.CreateResolver();
@@ -100,14 +136,14 @@ public static class TlsRptCommand
         foreach (string f in run.Failed)
             o.WriteLine($"NOT delivered {f}");
         o.WriteLine($"{run.Generated.Count} report(s) generated, {run.Delivered.Count} delivered, {run.Failed.Count} not delivered");
-        return run.Failed.Count == 0 ? 0 : 1;
+        return run.Failed.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     /// <summary><c>tlsrpt sent</c>: generated reports and the state of each delivery.</summary>
-    public static async Task<int> SentAsync(Settings s, string? since, TextWriter o, CancellationToken ct)
+    public static async Task<int> SentAsync(Settings s, string? since, TextWriter o, TextWriter err, CancellationToken ct)
     {
-        if (Since(since) is not { } from)
-            return ExitUsage;
+        if (Since(since, err) is not { } from)
+            return ExitCodes.Usage;
         using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
         var rows = await store.DeliveriesAsync(from, ct);
         o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"OK",7} {"FAILED",7} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");
@@ -117,6 +153,6 @@ public static class TlsRptCommand
                 $"{r.Destination}{(r.LastError is null ? "" : "  " + r.LastError)}");
         }
         o.WriteLine($"{rows.Count} delivery row(s) since {from:yyyy-MM-dd}");
-        return 0;
+        return ExitCodes.Ok;
     }
 }

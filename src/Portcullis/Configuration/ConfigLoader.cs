@@ -146,8 +146,7 @@ public static class ConfigLoader
             Err($"tlsrpt.no_policy_level: '{c.Tlsrpt.NoPolicyLevel}' is not one of {string.Join(", ", Levels)}");
         foreach (var (domain, o) in c.Overrides)
         {
-            var hop = Core.Protocol.NextHopParser.Parse(domain);
-            if (hop.Kind != Core.Protocol.NextHopKind.Domain)
+            if (!Core.Names.DomainName.TryParse(domain, out _))
             {
                 Err($"overrides: '{domain}' is not a domain name");
                 continue;
@@ -210,7 +209,7 @@ public static class ConfigLoader
             throw new ConfigException(proxyError!);
         foreach (var (domain, d) in c.Publish.Domains)
         {
-            if (Core.Protocol.NextHopParser.Parse(domain).Kind != Core.Protocol.NextHopKind.Domain)
+            if (!Core.Names.DomainName.TryParse(domain, out _))
                 Err($"publish.domains: '{domain}' is not a domain name");
             if (Settings.Published(domain, d) is not { } p)
                 Err($"publish.domains.{domain}.mode: '{d.Mode}' is not enforce, testing or none");
@@ -275,8 +274,8 @@ public static class ConfigLoader
 
     private static void ValidateSend(TlsRptSendConfig s, List<string> errors)
     {
-        if (TlsRpt.Sending.SmtpTlsModes.Parse(s.SmtpTls) is null)
-            errors.Add($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", TlsRpt.Sending.SmtpTlsModes.Names)}");
+        if (!SmtpTlsNames.TryParse(s.SmtpTls, out _))
+            errors.Add($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", SmtpTlsNames.All)}");
         if (!TryHostPort(s.SmtpServer, out _, out _))
             errors.Add($"tlsrpt.send.smtp_server: '{s.SmtpServer}' is not HOST:PORT");
         if (s.SendAfter < 0 || s.Spread < 0)

@@ -4,19 +4,46 @@ using Portcullis.Core.Policy;
 using Portcullis.Core.Dns;
 using Portcullis.Dns;
 using Portcullis.Http;
-using Portcullis.Resolution;
 
 namespace Portcullis.Configuration;
 
-/// <summary>The validated configuration turned into the values the components take.</summary>
+/// <summary>The validated configuration turned into the values the components take (the components themselves
+/// are built by Hosting/ServiceRegistration, the composition root).</summary>
 public sealed record Settings(PortcullisConfig Config)
 {
     /// <summary>The file the configuration was read from; null: the built-in defaults.</summary>
     public string? ConfigFile { get; init; }
 
-    public IPEndPoint DnsServer => Config.Dns.Server.Length > 0 && ResolvConf.TryParseEndpoint(Config.Dns.Server, 53, out var ep)
+    // Derived values are computed on first use and kept: the configuration does not change under a Settings
+    // (SIGHUP builds a new one), and some read files or the environment (resolv.conf, STATE_DIRECTORY).
+    private IPEndPoint? _dnsServer;
+    private string? _dataDir;
+    private IReadOnlyList<ListenEndpoint>? _listen, _metricsListen, _consoleListen, _reportListen, _publishListen, _acmeListen;
+    private CacheBackend? _cache;
+    private IReadOnlyDictionary<string, MapOptions>? _maps;
+    private IReadOnlyDictionary<string, StaticOverride>? _overrides;
+    private IReadOnlyDictionary<string, (Core.Publishing.PublishedPolicy Policy, PublishedDomainConfig Config)>? _published;
+    private Net.TrustedProxies? _trustedProxies;
+
+    public IPEndPoint DnsServer => _dnsServer ??= Config.Dns.Server.Length > 0 && ResolvConf.TryParseEndpoint(Config.Dns.Server, 53, out var ep)
         ? ep
         : ResolvConf.FirstNameserver();
+
+    /// <summary>The socketmap listeners (<c>listen</c>), parsed once.</summary>
+    public IReadOnlyList<ListenEndpoint> Listen => _listen ??= ListenEndpoint.ParseAll(Config.Listen, "listen");
+
+    public IReadOnlyList<ListenEndpoint> MetricsListen => _metricsListen ??= ListenEndpoint.ParseAll(Config.Metrics.Listen, "metrics.listen");
+
+    public IReadOnlyList<ListenEndpoint> ConsoleListen => _consoleListen ??= ListenEndpoint.ParseAll(Config.Console.Listen, "console.listen");
+
+    public IReadOnlyList<ListenEndpoint> ReportListen => _reportListen ??= ListenEndpoint.ParseAll(Config.Tlsrpt.ReceiveListen, "tlsrpt.receive_listen");
+
+    public IReadOnlyList<ListenEndpoint> PublishListen => _publishListen ??= ListenEndpoint.ParseAll(Config.Publish.Listen, "publish.listen");
+
+    public IReadOnlyList<ListenEndpoint> AcmeListen => _acmeListen ??= ListenEndpoint.ParseAll(Config.Publish.AcmeListen, "publish.acme_listen");
+
+    /// <summary>The cache backend <c>cache.type</c> selects, with its keys.</summary>
+    public CacheBackend Cache => _cache ??= CacheBackend.From(Config.Cache, CachePath);
 
     /// <summary>The control socket path, or null when disabled.</summary>
     public string? ControlSocket => Config.ControlSocket switch
@@ -31,7 +58,7 @@ public sealed record Settings(PortcullisConfig Config)
     /// packaged binary (so `portcullis cache …` run by the admin finds the service's store and socket), and
     /// ./data for a developer run from a checkout.
     /// </summary>
-    public string DataDir => ResolveDataDir(Config.DataDir, Environment.GetEnvironmentVariable("STATE_DIRECTORY"), Environment.CurrentDirectory,
+    public string DataDir => _dataDir ??= ResolveDataDir(Config.DataDir, Environment.GetEnvironmentVariable("STATE_DIRECTORY"), Environment.CurrentDirectory,
         Installed);
 
     public static string ResolveDataDir(string configured, string? stateDirectory, string workingDirectory, bool installed = false)
@@ -84,34 +111,29 @@ public sealed record Settings(PortcullisConfig Config)
         TimeSpan.FromSeconds(Config.Refresh.MaxBackoff));
 
     /// <summary>Socketmap names: the two built-in ones plus configured maps.</summary>
-    public IReadOnlyDictionary<string, MapOptions> Maps
+    public IReadOnlyDictionary<string, MapOptions> Maps => _maps ??= BuildMaps();
+
+    private Dictionary<string, MapOptions> BuildMaps()
     {
-        get
+        var maps = new Dictionary<string, MapOptions>(StringComparer.OrdinalIgnoreCase)
         {
-            var maps = new Dictionary<string, MapOptions>(StringComparer.OrdinalIgnoreCase)
-            {
-                ["QUERY"] = new("QUERY", false, Config.MtaSts.EnforceTesting),
-                ["QUERYwithTLSRPT"] = new("QUERYwithTLSRPT", true, Config.MtaSts.EnforceTesting),
-            };
-            foreach (var (name, m) in Config.Maps)
-                maps[name] = new MapOptions(name, m.Tlsrpt, m.EnforceTesting || Config.MtaSts.EnforceTesting);
-            return maps;
-        }
+            ["QUERY"] = new("QUERY", false, Config.MtaSts.EnforceTesting),
+            ["QUERYwithTLSRPT"] = new("QUERYwithTLSRPT", true, Config.MtaSts.EnforceTesting),
+        };
+        foreach (var (name, m) in Config.Maps)
+            maps[name] = new MapOptions(name, m.Tlsrpt, m.EnforceTesting || Config.MtaSts.EnforceTesting);
+        return maps;
     }
 
     /// <summary>Static per-domain answers, keyed by A-label domain.</summary>
-    public IReadOnlyDictionary<string, StaticOverride> Overrides =>
+    public IReadOnlyDictionary<string, StaticOverride> Overrides => _overrides ??=
         Config.Overrides.ToDictionary(
-            kv => Core.Protocol.NextHopParser.Parse(kv.Key).Domain,
+            kv => CanonicalDomain(kv.Key),
             kv => new StaticOverride(kv.Value.Policy.Trim(),
                 kv.Value.Expires is { } d ? new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null),
             StringComparer.Ordinal);
 
     public RenderOptions Render => new(Config.Tlsrpt.NoPolicyLevel == "notfound" ? null : Config.Tlsrpt.NoPolicyLevel);
-
-    /// <summary>Bound on the whole DANE branch: several DNS round trips, well under Postfix's 100 s.</summary>
-    public DaneResolver CreateDaneResolver(IDnsResolver dns) =>
-        new(dns, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs * Config.Dns.Attempts * 4), Config.Limits.MaxMxHosts);
 
     /// <summary>A configured domain of ours as the policy it publishes; null for an unknown mode.</summary>
     public static Core.Publishing.PublishedPolicy? Published(string domain, PublishedDomainConfig d)
@@ -124,31 +146,21 @@ public sealed record Settings(PortcullisConfig Config)
             _ => null,
         };
         return mode is { } m
-            ? new Core.Publishing.PublishedPolicy(Core.Protocol.NextHopParser.Parse(domain).Domain, m, d.Mx.Select(x => x.Trim().ToLowerInvariant()).ToList(), d.MaxAge)
+            ? new Core.Publishing.PublishedPolicy(CanonicalDomain(domain), m, d.Mx.Select(x => x.Trim().ToLowerInvariant()).ToList(), d.MaxAge)
             : null;
     }
 
+    // Configured domains are validated at load ("" would only follow a skipped validation).
+    private static string CanonicalDomain(string configured) =>
+        Core.Names.DomainName.TryParse(configured, out var name) ? name.Value : "";
+
     /// <summary>Validated at load, so parsing cannot fail here.</summary>
-    public Net.TrustedProxies TrustedProxies => Net.TrustedProxies.Parse(Config.TrustedProxies, out _) ?? Net.TrustedProxies.None;
+    public Net.TrustedProxies TrustedProxies => _trustedProxies ??= Net.TrustedProxies.Parse(Config.TrustedProxies, out _) ?? Net.TrustedProxies.None;
 
     /// <summary>All published domains by A-label name.</summary>
-    public IReadOnlyDictionary<string, (Core.Publishing.PublishedPolicy Policy, PublishedDomainConfig Config)> PublishedDomains =>
-        Config.Publish.Domains.ToDictionary(kv => Core.Protocol.NextHopParser.Parse(kv.Key).Domain,
+    public IReadOnlyDictionary<string, (Core.Publishing.PublishedPolicy Policy, PublishedDomainConfig Config)> PublishedDomains => _published ??=
+        Config.Publish.Domains.ToDictionary(kv => CanonicalDomain(kv.Key),
             kv => (Published(kv.Key, kv.Value)!, kv.Value), StringComparer.Ordinal);
-
-    /// <summary>The configured cache backend.</summary>
-    public Core.Caching.IPolicyStore OpenStore(Microsoft.Extensions.Logging.ILogger log) => Config.Cache.Type switch
-    {
-        "redis" => Storage.PolicyStore.ConnectRedis(Config.Cache.Redis, Config.Cache.KeyPrefix),
-        "postgres" => Storage.PolicyStore.OpenPostgres(Config.Cache.Postgres, Config.Cache.KeyPrefix),
-        _ => Storage.PolicyStore.OpenSqlite(CachePath, log),
-    };
-
-    /// <summary>Where received TLS-RPT reports are kept: SQLite (default) or PostgreSQL.</summary>
-    public TlsRpt.IReportStore OpenReportStore() => Config.Tlsrpt.Store == "postgres"
-        ? new TlsRpt.PostgresReportStore(Config.Tlsrpt.Postgres.Length > 0 ? Config.Tlsrpt.Postgres : Config.Cache.Postgres, Config.Cache.KeyPrefix,
-            ReportQuotaBytes)
-        : new TlsRpt.ReportStore(ReportsDatabase, ReportQuotaBytes, legacy: TlsRptDatabase);
 
     /// <summary>Beside the TLS-RPT database unless set: where an administrator put that file is where reports went before.</summary>
     public string ReportsDatabase => Config.Tlsrpt.ReportsDatabase.Length > 0 ? Config.Tlsrpt.ReportsDatabase
@@ -156,41 +168,6 @@ public sealed record Settings(PortcullisConfig Config)
 
     public long ReportQuotaBytes => Config.Tlsrpt.ReceiveQuotaMb * 1024L * 1024;
 
-    /// <summary>Who our outgoing TLS-RPT reports say they are from.</summary>
-    public Core.TlsRpt.Sending.ReporterIdentity Reporter => new(Config.Tlsrpt.Send.OrganizationName, Config.Tlsrpt.Send.ContactInfo,
-        Config.Tlsrpt.Send.Submitter.Length > 0 ? Config.Tlsrpt.Send.Submitter : System.Net.Dns.GetHostName().ToLowerInvariant());
-
     public Core.TlsRpt.Sending.ReportPlanner ReportPlanner => new(TimeSpan.FromSeconds(Config.Tlsrpt.Send.SendAfter),
         TimeSpan.FromSeconds(Config.Tlsrpt.Send.Spread), TimeSpan.FromSeconds(Config.Tlsrpt.Send.RetryFor));
-
-    /// <summary>The SMTP relay for report mails; the password is read from its file when needed.</summary>
-    public TlsRpt.Sending.SmtpOptions Smtp
-    {
-        get
-        {
-            var s = Config.Tlsrpt.Send;
-            ConfigLoader.TryHostPort(s.SmtpServer, out string host, out int port);
-            string password = s.SmtpPasswordFile.Length > 0 ? File.ReadAllText(s.SmtpPasswordFile).Trim() : "";
-            string dkimDomain = s.DkimDomain.Length > 0 ? s.DkimDomain : s.MailFrom[(s.MailFrom.LastIndexOf('@') + 1)..];
-            // Validated by ConfigLoader; the default mode should an unvalidated value ever get here.
-            var tls = TlsRpt.Sending.SmtpTlsModes.Parse(s.SmtpTls) ?? TlsRpt.Sending.SmtpTlsMode.StartTlsWhenAvailable;
-            return new(host, port, tls, s.SmtpUsername, password, s.MailFrom, TimeSpan.FromSeconds(60))
-            {
-                Dkim = s.DkimKeyFile.Length > 0 ? new TlsRpt.Sending.DkimOptions(s.DkimKeyFile, dkimDomain, s.DkimSelector) : null,
-            };
-        }
-    }
-
-    /// <summary>The report sender with its mail and HTTPS transports.</summary>
-    public TlsRpt.Sending.ReportSender CreateReportSender(TlsRpt.Sending.SessionStore store, IDnsResolver dns, TimeProvider time,
-        Microsoft.Extensions.Logging.ILogger log, Observability.PortcullisMetrics? metrics = null) =>
-        new(store, ReportPlanner, Reporter, new Dictionary<Core.TlsRpt.Sending.DestinationKind, TlsRpt.Sending.IReportTransport>
-        {
-            [Core.TlsRpt.Sending.DestinationKind.Mail] = new TlsRpt.Sending.MailReportTransport(Smtp, time),
-            [Core.TlsRpt.Sending.DestinationKind.Https] = new TlsRpt.Sending.HttpsReportTransport(dns,
-                Config.Tlsrpt.Send.AllowPrivateAddresses, TimeSpan.FromSeconds(60)),
-        }, time, log, metrics);
-
-    public DnsClientResolver CreateResolver() =>
-        new(DnsServer, TimeSpan.FromMilliseconds(Config.Dns.TimeoutMs), Config.Dns.Attempts);
 }

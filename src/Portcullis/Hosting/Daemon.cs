@@ -23,7 +23,10 @@ using Portcullis.TlsRpt;
 
 namespace Portcullis.Hosting;
 
-/// <summary>The <c>serve</c> command: Kestrel listeners speaking socketmap, plus the resolver and cache.</summary>
+/// <summary>
+/// The <c>serve</c> daemon's start-up order: socket paths checked, ports probed, services (<see cref="ServiceRegistration"/>)
+/// and listeners (<see cref="Listeners"/>) set up, the resolver self-test, start, socket modes, SIGHUP, then wait.
+/// </summary>
 public static class Daemon
 {
     public static async Task<int> RunAsync(Settings settings, string? configPath, CancellationToken ct)
@@ -33,73 +36,23 @@ public static class Daemon
         bool activated = Environment.GetEnvironmentVariable("LISTEN_FDS") is { Length: > 0 }
             && Environment.GetEnvironmentVariable("LISTEN_PID") == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Before anything binds: a socket path another daemon answers on, or that holds a file, stops the start.
-        foreach (string listen in activated ? [] : config.Listen)
-        {
-            if (ConfigLoader.ParseListen(listen).UnixPath is { } unix)
-                await UnixSocketFiles.PrepareAsync(unix, System.Net.Sockets.SocketType.Stream, "listen", ct);
-        }
+        foreach (var unix in (activated ? [] : settings.Listen).OfType<ListenEndpoint.Unix>())
+            await UnixSocketFiles.PrepareAsync(unix.Path, System.Net.Sockets.SocketType.Stream, "listen", ct);
         if (config.Tlsrpt.CollectSocket.Length > 0)
             await UnixSocketFiles.PrepareAsync(config.Tlsrpt.CollectSocket, System.Net.Sockets.SocketType.Dgram, "tlsrpt.collect_socket", ct);
         bool control = settings.ControlSocket is { } controlPath && await PrepareControlSocketAsync(controlPath, ct);
-        ListenFailure.Probe([.. (activated ? [] : config.Listen).Concat(config.Metrics.Listen).Concat(config.Tlsrpt.ReceiveListen)
-            .Select(l => ConfigLoader.ParseListen(l).Tcp).OfType<System.Net.IPEndPoint>()]);
+        ListenFailure.Probe([.. (activated ? [] : settings.Listen).Concat(settings.MetricsListen).Concat(settings.ReportListen)
+            .OfType<ListenEndpoint.Tcp>().Select(l => l.EndPoint)]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
-        builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(config.LogLevel, true));
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        AddServices(builder.Services, settings);
+        ConsoleLogging.Configure(builder.Logging, config.LogLevel);
+        builder.Services.AddPortcullis(settings);
         builder.Services.AddSingleton(sp => new LiveSettings(settings, configPath, sp.GetRequiredService<ILogger<LiveSettings>>()));
 
         var unixSockets = new List<string>();
         var socketmapEndpoints = new HashSet<string>(StringComparer.Ordinal);
         ListenerGates.Configure(builder, settings, socketmapEndpoints);
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            if (activated)
-                k.UseSystemd(lo => lo.UseConnectionHandler<SocketmapConnectionHandler>());
-            foreach (string listen in activated ? [] : config.Listen)
-            {
-                var (tcp, unix) = ConfigLoader.ParseListen(listen);
-                Action<ListenOptions> socketmap = lo => lo.UseConnectionHandler<SocketmapConnectionHandler>();
-                socketmapEndpoints.Add(tcp?.ToString() ?? unix!);
-                if (tcp is not null)
-                {
-                    k.Listen(tcp, socketmap);
-                }
-                else
-                {
-                    k.ListenUnixSocket(unix!, socketmap);
-                    unixSockets.Add(unix!);
-                }
-            }
-            if (control)
-            {
-                k.ListenUnixSocket(settings.ControlSocket!, lo => lo.UseConnectionHandler<ControlConnectionHandler>());
-                unixSockets.Add(settings.ControlSocket!);
-            }
-            foreach (string listen in config.Metrics.Listen)
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => HttpRouting.Tag(lo, HttpRole.Metrics));
-            foreach (string listen in config.Console.Listen)
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => HttpRouting.Tag(lo, HttpRole.Console));
-            foreach (string listen in config.Tlsrpt.ReceiveListen)
-            {
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo =>
-                {
-                    HttpRouting.Tag(lo, HttpRole.Reports);
-                    lo.UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices);
-                    if (config.Tlsrpt.ReceiveCertificate.Length > 0)
-                        lo.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.Tlsrpt.ReceiveCertificate, config.Tlsrpt.ReceiveKey));
-                });
-            }
-        });
+        builder.WebHost.ConfigureKestrel(k => Listeners.Configure(k, settings, activated, control, unixSockets, socketmapEndpoints));
 
         await using var app = builder.Build();
         // Each HTTP listener serves only its own purpose: metrics /metrics, report listeners POSTs, the console its page.
@@ -146,7 +99,7 @@ public static class Daemon
             log.LogWarning("tlsrpt.report_policy_failures is ignored and can be removed: Postfix 3.10 turns policy_failure answers into wrong TLS-RPT reports (see README)");
         log.LogInformation("Portcullis listening on {Listen}; resolver {Dns}; cache {Cache}; configuration {Config}; data {DataDir}",
             activated ? "sockets from systemd" : string.Join(", ", config.Listen), settings.DnsServer,
-            config.Cache.Type == "sqlite" ? settings.CachePath : config.Cache.Type, configPath ?? "built-in defaults", settings.DataDir);
+            settings.Cache is CacheBackend.Sqlite sqlite ? sqlite.Path : config.Cache.Type, configPath ?? "built-in defaults", settings.DataDir);
         await app.WaitForShutdownAsync(ct);
         log.LogInformation("Portcullis stopped");
         return 0;
@@ -166,60 +119,5 @@ public static class Daemon
             Console.Error.WriteLine($"portcullis: control socket {path} is in use by another daemon; cache commands will reach that one");
             return false;
         }
-    }
-
-    public static void AddServices(IServiceCollection services, Settings settings)
-    {
-        services.AddSingleton(settings);
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<PortcullisMetrics>();
-        services.AddSingleton<PrometheusExporter>();
-        services.AddSingleton<MetricsHttp>();
-        services.AddSingleton<IDnsResolver>(sp => new MeasuredDnsResolver(settings.CreateResolver(), sp.GetRequiredService<PortcullisMetrics>()));
-        services.AddSingleton<IPolicyFetcher>(sp => new MeasuredPolicyFetcher(
-            new PolicyFetcher(sp.GetRequiredService<IDnsResolver>(), settings.Fetch, sp.GetRequiredService<TimeProvider>()),
-            sp.GetRequiredService<PortcullisMetrics>()));
-        services.AddSingleton<IPolicyStore>(sp =>
-            settings.OpenStore(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Cache")));
-        services.AddSingleton(sp => new Storage.GuardedPolicyStore(sp.GetRequiredService<IPolicyStore>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<Storage.GuardedPolicyStore>>(), sp.GetRequiredService<PortcullisMetrics>()));
-        services.AddSingleton<PolicyMemory>();
-        services.AddSingleton(new StsEngine(settings.Sts));
-        services.AddSingleton(sp => settings.CreateDaneResolver(sp.GetRequiredService<IDnsResolver>()));
-        services.AddSingleton<ResolverHealth>();
-        services.AddHostedService<ResolverSelfTest>();
-        services.AddSingleton<PolicyResolver>();
-        services.AddSingleton<PolicyCacheAdmin>();
-        services.AddSingleton<Hosting.Socketmap.ReplyCache>();
-        services.AddSingleton<SocketmapService>();
-        services.AddHostedService<CacheSweeper>();
-        services.AddSingleton<TlsRpt.IReportStore>(_ => new TlsRpt.OpeningReportStore(settings.OpenReportStore));
-        services.AddSingleton(new TlsRpt.ReportIntake(settings.Config.Tlsrpt.ReceiveWorkers, settings.Config.Tlsrpt.ReceiveQueue,
-            settings.Config.Tlsrpt.ReceiveMaxBytes));
-        services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<TlsRpt.IReportStore>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.TlsRpt"),
-            settings.PublishedDomains.Keys.ToHashSet(StringComparer.Ordinal), settings.ReportQuotaBytes));
-        services.AddSingleton(_ => new TlsRpt.Sending.SessionStore(settings.TlsRptDatabase));
-        if (settings.Config.Tlsrpt.CollectSocket.Length > 0)
-        {
-            services.AddHostedService(sp => new TlsRpt.Sending.DatagramCollector(settings.Config.Tlsrpt.CollectSocket,
-                ConfigLoader.ParseMode(settings.Config.SocketPermissions), sp.GetRequiredService<TlsRpt.Sending.SessionStore>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>(),
-                sp.GetRequiredService<ILogger<TlsRpt.Sending.DatagramCollector>>()));
-        }
-        if (settings.Config.Tlsrpt.Send.Enabled)
-        {
-            services.AddHostedService(sp => new TlsRpt.Sending.ReportSchedule(
-                settings.CreateReportSender(sp.GetRequiredService<TlsRpt.Sending.SessionStore>(), sp.GetRequiredService<IDnsResolver>(),
-                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.TlsRpt"),
-                    sp.GetRequiredService<PortcullisMetrics>()),
-                sp.GetRequiredService<TlsRpt.Sending.SessionStore>(), settings.Config.Tlsrpt.Send.RetentionDays,
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TlsRpt.Sending.ReportSchedule>>()));
-        }
-        services.AddSingleton(settings.Refresh);
-        services.AddSingleton<RefreshService>();
-        if (settings.Config.Refresh.Enabled)
-            services.AddHostedService(sp => sp.GetRequiredService<RefreshService>());
     }
 }

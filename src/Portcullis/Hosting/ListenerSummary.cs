@@ -11,8 +11,8 @@ public static class ListenerSummary
         string mode = "mode " + c.SocketPermissions;
         if (activated)
             yield return "socketmap on sockets from systemd";
-        foreach (string listen in activated ? [] : c.Listen)
-            yield return ConfigLoader.ParseListen(listen).UnixPath is { } unix ? $"socketmap on unix:{unix} ({mode})" : $"socketmap on {listen}";
+        foreach (var listen in activated ? [] : settings.Listen)
+            yield return listen is ListenEndpoint.Unix unix ? $"socketmap on unix:{unix.Path} ({mode})" : $"socketmap on {listen.Text}";
         if (control)
             yield return $"control (cache commands) on unix:{settings.ControlSocket} (mode 0600)";
         foreach (string listen in c.Metrics.Listen)

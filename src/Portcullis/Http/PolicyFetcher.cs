@@ -10,15 +10,6 @@ using Portcullis.Dns;
 
 namespace Portcullis.Http;
 
-/// <summary>Evidence from one policy fetch, for logs and the <c>query</c> explanation.</summary>
-public sealed record FetchReport(FetchOutcome Outcome, string Url, int? StatusCode, string? ContentType, long BodyBytes,
-    string? Body, TimeSpan Elapsed);
-
-public interface IPolicyFetcher
-{
-    Task<FetchReport> FetchAsync(string domain, CancellationToken ct);
-}
-
 public sealed record FetchLimits
 {
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);

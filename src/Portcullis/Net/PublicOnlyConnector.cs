@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Portcullis.Core.Dns;
-using Portcullis.Dns;
 
 namespace Portcullis.Net;
 

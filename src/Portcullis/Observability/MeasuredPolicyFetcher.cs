@@ -1,5 +1,6 @@
 using Portcullis.Core.Policy;
 using Portcullis.Http;
+using Portcullis.Core.MtaSts;
 
 namespace Portcullis.Observability;
 

@@ -16,15 +16,13 @@ public sealed class CertificateFiles(ILogger<CertificateFiles> log)
     private readonly ConcurrentDictionary<string, Loaded> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (Stamp Cert, Stamp Key)> _failed = new(StringComparer.Ordinal);
 
-    public const int ExitNoInput = 66, ExitDataError = 65, ExitIoError = 74; // sysexits.h
-
     /// <summary>Why a certificate and key pair cannot be used, with a sysexits code; null when it loads.</summary>
     public static (string Message, int ExitCode)? Check(string certFile, string keyFile)
     {
         foreach (string file in new[] { certFile, keyFile })
         {
             if (!File.Exists(file))
-                return ($"{file}: no such file", ExitNoInput);
+                return ($"{file}: no such file", ExitCodes.NoInput);
         }
         try
         {
@@ -33,11 +31,11 @@ public sealed class CertificateFiles(ILogger<CertificateFiles> log)
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return ($"cannot read {certFile} / {keyFile}: {ex.Message}", ExitIoError);
+            return ($"cannot read {certFile} / {keyFile}: {ex.Message}", ExitCodes.IoError);
         }
         catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException)
         {
-            return ($"{certFile} / {keyFile}: not a PEM certificate and matching key: {ex.Message}", ExitDataError);
+            return ($"{certFile} / {keyFile}: not a PEM certificate and matching key: {ex.Message}", ExitCodes.DataError);
         }
     }
 

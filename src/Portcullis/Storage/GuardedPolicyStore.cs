@@ -66,7 +66,8 @@ public sealed class GuardedPolicyStore(IPolicyStore inner, TimeProvider time, IL
 
     public Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken ct) => inner.DeleteExpiredAsync(now, ct);
 
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
+    /// <summary>Nothing: the inner store belongs to whoever opened it (the container disposes it once, not twice).</summary>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>Counts a failure seen by a caller of the pass-through operations.</summary>
     public void CountFailure() => metrics?.StoreFailures.Add(1);

@@ -71,6 +71,21 @@ public sealed partial class CommandLineDocsTests
         }
     }
 
+    [Fact]
+    public void Readme_exit_status_table_lists_exactly_the_named_exit_codes()
+    {
+        string readme = Readme();
+        int start = readme.IndexOf("| exit status | meaning |", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README has no exit status table");
+        string table = readme[start..readme.IndexOf("\n\n", start, StringComparison.Ordinal)];
+        var documented = ExitRow().Matches(table).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(ExitCodes.All.Order(), documented.Order());
+        Assert.Equal(documented.Count, documented.Distinct().Count());
+    }
+
+    [GeneratedRegex(@"^\| (\d+) \|", RegexOptions.Multiline)]
+    private static partial Regex ExitRow();
+
     [GeneratedRegex(@"^\| `([^`]+)` \|", RegexOptions.Multiline)]
     private static partial Regex TableRow();
 

@@ -58,12 +58,12 @@ public sealed class ParserFuzzTests
         {
             byte[] input = Mutate(rng, Encoding.ASCII.GetBytes(Seeds[0] + Seeds[0]));
             var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(input));
-            var status = Netstring.TryRead(ref reader, 100, out var payload, out string? error);
+            var status = Netstring.TryRead(ref reader, 100, out var payload, out var error);
             Assert.True(status switch
             {
-                FrameStatus.Done => error is null && payload.Length <= 100 && reader.Consumed > 0,
-                FrameStatus.NeedMoreData => reader.Consumed == 0 && error is null,
-                FrameStatus.Invalid => error is not null,
+                FrameStatus.Done => error.Code == FrameError.None && payload.Length <= 100 && reader.Consumed > 0,
+                FrameStatus.NeedMoreData => reader.Consumed == 0 && error.Code == FrameError.None,
+                FrameStatus.Invalid => error.Code != FrameError.None && error.Detail.Length > 0,
                 _ => false,
             }, Convert.ToHexString(input));
         }

@@ -25,6 +25,37 @@ public class StsPolicyParserTests
         Assert.Equal(error, r.Error);
     }
 
+    private static void Invalid(string body, PolicyError code)
+    {
+        var r = Parse(body);
+        Assert.False(r.IsValid);
+        Assert.Null(r.Policy);
+        Assert.Equal(code, r.Code);
+        Assert.False(string.IsNullOrEmpty(r.Error));
+    }
+
+    // One row per code: the text the checker and the logs show still says what is wrong and where.
+    [Theory]
+    [InlineData("version: STSv1\nmode: none\nmax_age: -1\n", PolicyError.InvalidMaxAge, "line 3: max_age must be 1 to 10 digits, got '-1'")]
+    [InlineData("version: STSv1\nmode: none\nmax_age: 31557601\n", PolicyError.InvalidMaxAge, "line 3: max_age 31557601 exceeds 31557600")]
+    [InlineData("version: STSv1\nmode: none\nmax_age:\n", PolicyError.EmptyValue, "line 3: empty value for 'max_age'")]
+    [InlineData("version: STSv1\nmode: Enforce\nmx: a.example\nmax_age: 1\n", PolicyError.InvalidMode, "line 2: mode must be enforce, testing or none (case-sensitive), got 'Enforce'")]
+    [InlineData("version: STSv1\nmode : enforce\nmx: a.example\nmax_age: 1\n", PolicyError.SpaceBeforeColon, "line 2: space before ':' in key 'mode '")]
+    [InlineData("version: STSv1\nmode enforce\nmx: a.example\nmax_age: 1\n", PolicyError.NoColon, "line 2: no ':' in 'mode enforce'")]
+    [InlineData("version: STSv1\n_x: y\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.InvalidKey, "line 2: invalid key '_x'")]
+    [InlineData("version: STSv1\nfoo: a\u0001b\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.ControlCharacter, "line 2: control character '\\x01' in value of 'foo'")]
+    [InlineData("version: STSv1\nmode: enforce\n\nmx: a.example\nmax_age: 1\n", PolicyError.BlankLine, "line 3: blank line inside the policy")]
+    [InlineData("version: STSv2\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.InvalidVersion, "line 1: version must be 'STSv1', got 'STSv2'")]
+    [InlineData("version: STSv1\nmx: a.example\n", PolicyError.MissingField, "missing required field(s): mode, max_age")]
+    [InlineData("version: STSv1\nmode: enforce\nmax_age: 1\n", PolicyError.NoMx, "no mx (required unless mode is none; mode is enforce)")]
+    [InlineData("\n\n", PolicyError.Empty, "policy is empty")]
+    [InlineData("version: STSv1\nmode: enforce\nmx: *.\nmax_age: 1\n", PolicyError.InvalidMx, "line 3: mx '*.' has no domain")]
+    public void Each_code_has_a_sensible_message(string body, PolicyError code, string text)
+    {
+        var r = Parse(body);
+        Assert.Equal((code, text), (r.Code, r.Error));
+    }
+
     [Theory]
     [InlineData(Basic)]
     [InlineData("version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\nmx: *.example.net\r\nmax_age: 604800\r\n")]
@@ -94,16 +125,16 @@ public class StsPolicyParserTests
         Assert.Equal(expected, Valid($"version: STSv1\nmode: none\nmax_age: {value}\n").MaxAgeSeconds);
 
     [Theory]
-    [InlineData("-1", "line 3: max_age must be 1 to 10 digits, got '-1'")]
-    [InlineData("1e6", "line 3: max_age must be 1 to 10 digits, got '1e6'")]
-    [InlineData("+5", "line 3: max_age must be 1 to 10 digits, got '+5'")]
-    [InlineData("1 000", "line 3: max_age must be 1 to 10 digits, got '1 000'")]
-    [InlineData("00000000001", "line 3: max_age must be 1 to 10 digits, got '00000000001'")]
-    [InlineData("31557601", "line 3: max_age 31557601 exceeds 31557600")]
-    [InlineData("9999999999", "line 3: max_age 9999999999 exceeds 31557600")]
-    [InlineData("\u0661\u0662", "line 3: max_age must be 1 to 10 digits, got '\u0661\u0662'")]
-    public void MaxAgeInvalid(string value, string error) =>
-        Invalid($"version: STSv1\nmode: none\nmax_age: {value}\n", error);
+    [InlineData("-1", PolicyError.InvalidMaxAge)]
+    [InlineData("1e6", PolicyError.InvalidMaxAge)]
+    [InlineData("+5", PolicyError.InvalidMaxAge)]
+    [InlineData("1 000", PolicyError.InvalidMaxAge)]
+    [InlineData("00000000001", PolicyError.InvalidMaxAge)]
+    [InlineData("31557601", PolicyError.InvalidMaxAge)]
+    [InlineData("9999999999", PolicyError.InvalidMaxAge)]
+    [InlineData("\u0661\u0662", PolicyError.InvalidMaxAge)]
+    public void MaxAgeInvalid(string value, PolicyError code) =>
+        Invalid($"version: STSv1\nmode: none\nmax_age: {value}\n", code);
 
     [Fact]
     public void MaxAgeEmptyIsInvalid() =>
@@ -149,30 +180,30 @@ public class StsPolicyParserTests
     }
 
     [Theory]
-    [InlineData("version: STSv1\nmode: Enforce\nmx: a.example\nmax_age: 1\n", "line 2: mode must be enforce, testing or none (case-sensitive), got 'Enforce'")]
-    [InlineData("version: STSv1\nmode : enforce\nmx: a.example\nmax_age: 1\n", "line 2: space before ':' in key 'mode '")]
-    [InlineData("version: STSv1\nmode\t: enforce\nmx: a.example\nmax_age: 1\n", "line 2: space before ':' in key 'mode\t'")]
-    [InlineData("version: STSv1\nMode: enforce\nmx: a.example\nmax_age: 1\n", "missing required field(s): mode")]
-    [InlineData("version: STSv1\nmode enforce\nmx: a.example\nmax_age: 1\n", "line 2: no ':' in 'mode enforce'")]
-    [InlineData(" version: STSv1\nmode: enforce\nmx: a.example\nmax_age: 1\n", "line 1: invalid key ' version'")]
-    [InlineData("version: STSv1\n_x: y\nmode: enforce\nmx: a.example\nmax_age: 1\n", "line 2: invalid key '_x'")]
-    [InlineData("version: STSv1\n: y\nmode: enforce\nmx: a.example\nmax_age: 1\n", "line 2: invalid key ''")]
-    [InlineData("version: STSv1\nfoo:\nmode: enforce\nmx: a.example\nmax_age: 1\n", "line 2: empty value for 'foo'")]
-    [InlineData("version: STSv1\nfoo: a\u0001b\nmode: enforce\nmx: a.example\nmax_age: 1\n", "line 2: control character '\\x01' in value of 'foo'")]
-    [InlineData("version: STSv1\nfoo: a\tb\nmode: enforce\nmx: a.example\nmax_age: 1\n", "line 2: control character '\\x09' in value of 'foo'")]
-    [InlineData("version: STSv1\nfoo: a\rb\nmode: enforce\nmx: a.example\nmax_age: 1\n", "line 2: control character '\\x0D' in value of 'foo'")]
-    [InlineData("version: STSv1\nmode: enforce\n\nmx: a.example\nmax_age: 1\n", "line 3: blank line inside the policy")]
-    [InlineData("version: STSv1\r\nmode: enforce\r\n \r\nmx: a.example\r\nmax_age: 1\r\n", "line 3: blank line inside the policy")]
-    [InlineData("version: STSv2\nmode: enforce\nmx: a.example\nmax_age: 1\n", "line 1: version must be 'STSv1', got 'STSv2'")]
-    [InlineData("version: stsv1\nmode: enforce\nmx: a.example\nmax_age: 1\n", "line 1: version must be 'STSv1', got 'stsv1'")]
-    [InlineData("mode: enforce\nmx: a.example\nmax_age: 1\n", "missing required field(s): version")]
-    [InlineData("version: STSv1\nmx: a.example\n", "missing required field(s): mode, max_age")]
-    [InlineData("version: STSv1\nmode: enforce\nmax_age: 1\n", "no mx (required unless mode is none; mode is enforce)")]
-    [InlineData("version: STSv1\nmode: testing\nmax_age: 1\n", "no mx (required unless mode is none; mode is testing)")]
-    [InlineData("", "policy is empty")]
-    [InlineData("\n\r\n", "policy is empty")]
-    [InlineData("<html><body>hi</body></html>", "line 1: no ':' in '<html><body>hi</body></html>'")]
-    public void InvalidPolicies(string body, string error) => Invalid(body, error);
+    [InlineData("version: STSv1\nmode: Enforce\nmx: a.example\nmax_age: 1\n", PolicyError.InvalidMode)]
+    [InlineData("version: STSv1\nmode : enforce\nmx: a.example\nmax_age: 1\n", PolicyError.SpaceBeforeColon)]
+    [InlineData("version: STSv1\nmode\t: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.SpaceBeforeColon)]
+    [InlineData("version: STSv1\nMode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.MissingField)]
+    [InlineData("version: STSv1\nmode enforce\nmx: a.example\nmax_age: 1\n", PolicyError.NoColon)]
+    [InlineData(" version: STSv1\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.InvalidKey)]
+    [InlineData("version: STSv1\n_x: y\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.InvalidKey)]
+    [InlineData("version: STSv1\n: y\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.InvalidKey)]
+    [InlineData("version: STSv1\nfoo:\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.EmptyValue)]
+    [InlineData("version: STSv1\nfoo: a\u0001b\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.ControlCharacter)]
+    [InlineData("version: STSv1\nfoo: a\tb\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.ControlCharacter)]
+    [InlineData("version: STSv1\nfoo: a\rb\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.ControlCharacter)]
+    [InlineData("version: STSv1\nmode: enforce\n\nmx: a.example\nmax_age: 1\n", PolicyError.BlankLine)]
+    [InlineData("version: STSv1\r\nmode: enforce\r\n \r\nmx: a.example\r\nmax_age: 1\r\n", PolicyError.BlankLine)]
+    [InlineData("version: STSv2\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.InvalidVersion)]
+    [InlineData("version: stsv1\nmode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.InvalidVersion)]
+    [InlineData("mode: enforce\nmx: a.example\nmax_age: 1\n", PolicyError.MissingField)]
+    [InlineData("version: STSv1\nmx: a.example\n", PolicyError.MissingField)]
+    [InlineData("version: STSv1\nmode: enforce\nmax_age: 1\n", PolicyError.NoMx)]
+    [InlineData("version: STSv1\nmode: testing\nmax_age: 1\n", PolicyError.NoMx)]
+    [InlineData("", PolicyError.Empty)]
+    [InlineData("\n\r\n", PolicyError.Empty)]
+    [InlineData("<html><body>hi</body></html>", PolicyError.NoColon)]
+    public void InvalidPolicies(string body, PolicyError code) => Invalid(body, code);
 
     [Fact]
     public void ByteOrderMarkIsInvalid()
@@ -180,7 +211,8 @@ public class StsPolicyParserTests
         var bytes = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(Basic)).ToArray();
         var r = StsPolicyParser.Parse(bytes);
         Assert.False(r.IsValid);
-        Assert.Equal("body starts with a UTF-8 byte order mark", r.Error);
+        Assert.Equal(PolicyError.ByteOrderMark, r.Code);
+        Assert.Equal("body starts with a UTF-8 byte order mark", r.Error); // the one row for this message
     }
 
     [Fact]
@@ -189,7 +221,8 @@ public class StsPolicyParserTests
         byte[] bytes = [.. Encoding.UTF8.GetBytes(Basic + "foo: "), 0xC3, 0x28, (byte)'\n'];
         var r = StsPolicyParser.Parse(bytes);
         Assert.False(r.IsValid);
-        Assert.Equal("body is not valid UTF-8", r.Error);
+        Assert.Equal(PolicyError.NotUtf8, r.Code);
+        Assert.Equal("body is not valid UTF-8", r.Error); // the one row for this message
     }
 
     [Fact]
@@ -223,7 +256,8 @@ public class StsPolicyParserTests
     {
         var r = StsPolicyParser.Parse(Padded(StsPolicyParser.MaxBodyBytes + 1));
         Assert.False(r.IsValid);
-        Assert.Equal("body is 65537 bytes (max 65536)", r.Error);
+        Assert.Equal(PolicyError.TooLarge, r.Code);
+        Assert.Equal("body is 65537 bytes (max 65536)", r.Error); // the one row for this message
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace Portcullis.Tests.Protocol;
 
 public sealed class NetstringTests
 {
-    private static FrameStatus Read(ReadOnlySequence<byte> data, out string payload, out long consumed, out string? error)
+    private static FrameStatus Read(ReadOnlySequence<byte> data, out string payload, out long consumed, out FrameProblem error)
     {
         var reader = new SequenceReader<byte>(data);
         var status = Netstring.TryRead(ref reader, Netstring.MaxRequestLength, out var body, out error);
@@ -52,7 +52,7 @@ public sealed class NetstringTests
     public void Valid_frames(string wire, string payload, long consumed)
     {
         Assert.Equal(FrameStatus.Done, Read(Seq(wire), out var p, out var c, out var e));
-        Assert.Equal((payload, consumed, null), (p, c, e));
+        Assert.Equal((payload, consumed, FrameError.None), (p, c, e.Code));
     }
 
     [Theory]
@@ -72,7 +72,7 @@ public sealed class NetstringTests
         for (int n = 0; n < wire.Length; n++)
         {
             Assert.Equal(FrameStatus.NeedMoreData, Read(Seq(wire[..n]), out _, out var consumed, out var error));
-            Assert.Equal((0L, null), (consumed, error));
+            Assert.Equal((0L, FrameError.None), (consumed, error.Code));
         }
     }
 
@@ -88,18 +88,33 @@ public sealed class NetstringTests
     }
 
     [Theory]
-    [InlineData("01:a,", "leading zero")]
-    [InlineData("a:", "expected a length digit")]
-    [InlineData(":", "empty length")]
-    [InlineData("-1:", "expected a length digit")]
-    [InlineData("1x:a,", "unexpected byte")]
-    [InlineData("1:ab", "missing ','")]
-    [InlineData("10001:", "exceeds the limit")]
-    [InlineData("1000000000:", "exceeds the limit")]
-    public void Malformed_frames_are_invalid_with_a_reason(string wire, string reason)
+    [InlineData("01:a,", FrameError.LeadingZero)]
+    [InlineData("a:", FrameError.NotADigit)]
+    [InlineData(":", FrameError.EmptyLength)]
+    [InlineData("-1:", FrameError.NotADigit)]
+    [InlineData("1x:a,", FrameError.NotADigit)]
+    [InlineData("1:ab", FrameError.MissingComma)]
+    [InlineData("10001:", FrameError.TooLong)]
+    [InlineData("1000000000:", FrameError.TooLong)]
+    [InlineData("0000000000:", FrameError.LeadingZero)]
+    public void Malformed_frames_are_invalid_with_a_code(string wire, FrameError code)
     {
         Assert.Equal(FrameStatus.Invalid, Read(Seq(wire), out _, out _, out var error));
-        Assert.Contains(reason, error);
+        Assert.Equal(code, error.Code);
+    }
+
+    // One row per code: the text the log shows still says what is wrong.
+    [Theory]
+    [InlineData("01:a,", "length has a leading zero")]
+    [InlineData("a:", "expected a length digit, got byte 0x61")]
+    [InlineData("1x:a,", "unexpected byte 0x78 in length")]
+    [InlineData(":", "empty length")]
+    [InlineData("1:ab", "missing ',' after 1-byte payload (got 0x62)")]
+    [InlineData("10001:", "length 10001+ exceeds the limit of 10000 bytes")]
+    public void Malformed_frames_say_why(string wire, string detail)
+    {
+        Read(Seq(wire), out _, out _, out var error);
+        Assert.Equal(detail, error.Detail);
     }
 
     [Fact]

@@ -25,21 +25,7 @@ public sealed class ReportMailTests : IDisposable
     }
 
     private SmtpOptions Options(DkimOptions? dkim) =>
-        new("127.0.0.1", 25, SmtpTlsMode.None, "", "", "tlsrpt-noreply@sender.example", TimeSpan.FromSeconds(5)) { Dkim = dkim };
-
-    [Theory]
-    [InlineData("none", SmtpTlsMode.None)]
-    [InlineData("starttls", SmtpTlsMode.StartTls)]
-    [InlineData("starttls-when-available", SmtpTlsMode.StartTlsWhenAvailable)]
-    [InlineData("tls", SmtpTlsMode.Tls)]
-    [InlineData("TLS", null)] // the configuration is case-sensitive, as ConfigLoader always was
-    [InlineData("ssl", null)]
-    [InlineData("", null)]
-    public void Smtp_tls_modes_are_parsed_once_from_their_configuration_names(string name, SmtpTlsMode? mode)
-    {
-        Assert.Equal(mode, SmtpTlsModes.Parse(name));
-        Assert.Equal(mode is not null, SmtpTlsModes.Names.Contains(name));
-    }
+        new("127.0.0.1", 25, Portcullis.Configuration.SmtpTls.None, "", "", "tlsrpt-noreply@sender.example", TimeSpan.FromSeconds(5)) { Dkim = dkim };
 
     [Fact]
     public void Headers_subject_and_attachment_follow_rfc_8460()

@@ -4,20 +4,19 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Portcullis.Configuration;
-using Portcullis.Core.Protocol;
 using Portcullis.Resolution;
 
 namespace Portcullis.Hosting.Control;
 
 /// <summary>
 /// The control socket behind the <c>cache</c> commands: one line in (<c>list</c>, <c>show DOMAIN</c>,
-/// <c>purge [DOMAIN]</c>), one JSON document out (<see cref="ControlJson"/>, source-generated). It listens only on a unix socket with mode 0600,
+/// <c>purge [DOMAIN]</c>), one JSON document out (<see cref="ControlProtocol"/>, <see cref="ControlJson"/>). It listens only on a unix socket with mode 0600,
 /// so only local processes of the daemon's user (and root) can use it.
 /// </summary>
 public sealed class ControlConnectionHandler(PolicyCacheAdmin cache, LiveSettings settings, TimeProvider time, ILogger<ControlConnectionHandler> log)
     : ConnectionHandler
 {
-    public const int MaxCommandBytes = 1024;
+    public const int MaxCommandBytes = ControlProtocol.MaxCommandBytes;
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -58,16 +57,15 @@ public sealed class ControlConnectionHandler(PolicyCacheAdmin cache, LiveSetting
 
     private async Task<byte[]> ExecuteAsync(string line, CancellationToken ct)
     {
-        var parts = line.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
-        string? arg = parts.Length > 1 ? Normalize(parts[1]) : null;
+        var (verb, arg) = ControlProtocol.Parse(line);
         var live = settings.Current;
-        switch (parts.FirstOrDefault())
+        switch (verb)
         {
-            case "list":
+            case ControlProtocol.List:
                 return Items(await cache.ListAsync(live.Render, ct), live, null);
-            case "show" when arg is not null:
+            case ControlProtocol.Show when arg is not null:
                 return Items(await cache.ListAsync(live.Render, ct), live, arg);
-            case "purge":
+            case ControlProtocol.Purge:
                 int n = await cache.PurgeAsync(arg, ct);
                 log.LogInformation("Cache purge of {Domain} via control socket: {Count} entries", arg ?? "all domains", n);
                 return JsonSerializer.SerializeToUtf8Bytes(new PurgeReply(n), ControlJson.Default.PurgeReply);
@@ -83,7 +81,4 @@ public sealed class ControlConnectionHandler(PolicyCacheAdmin cache, LiveSetting
         var items = Core.Caching.CacheItem.WithOverrides(cached, live.Overrides, time.GetUtcNow());
         return JsonSerializer.SerializeToUtf8Bytes([.. items.Where(i => only is null || i.Domain == only)], ControlJson.Default.ListCacheItem);
     }
-
-    public static string? Normalize(string key) =>
-        NextHopParser.Parse(key) is { Kind: NextHopKind.Domain } hop ? hop.Domain : null;
 }

@@ -17,7 +17,7 @@ namespace Portcullis.Hosting.Http;
 /// `policy-host`: serves <c>https://mta-sts.DOMAIN/.well-known/mta-sts.txt</c> for every domain in
 /// <c>publish.domains</c>, and with <c>publish.acme_webroot</c> the ACME HTTP-01 challenges on plain
 /// HTTP. The SNI name picks the certificate (unknown or no SNI: the handshake fails), the Host
-/// header the policy; anything else is 404.
+/// header the policy; anything else is 404. The command (Cli/PolicyHostCommand) checks the domains first.
 /// </summary>
 public static class PolicyHostServer
 {
@@ -26,52 +26,31 @@ public static class PolicyHostServer
     public static async Task<int> RunAsync(Settings settings, CancellationToken ct)
     {
         var domains = settings.PublishedDomains;
-        if (domains.Count == 0)
-        {
-            await Console.Error.WriteLineAsync("portcullis: publish.domains is empty: nothing to serve");
-            return 78;
-        }
-        foreach (var (domain, (_, cfg)) in domains)
-        {
-            if (cfg.Certificate.Length == 0 || cfg.Key.Length == 0)
-            {
-                await Console.Error.WriteLineAsync($"portcullis: publish.domains.{domain}: certificate and key are required for policy-host");
-                return 78;
-            }
-            // Refuse to start rather than fail every handshake later (renewals are re-read while running).
-            if (CertificateFiles.Check(cfg.Certificate, cfg.Key) is { } problem)
-            {
-                await Console.Error.WriteLineAsync($"portcullis: publish.domains.{domain}: {problem.Message}");
-                return problem.ExitCode;
-            }
-        }
         var publish = settings.Config.Publish;
         var acme = publish.AcmeWebroot.Length > 0 ? new AcmeChallenges(publish.AcmeWebroot) : null;
-        var acmeListen = acme is null ? [] : publish.AcmeListen;
-        ListenFailure.Probe([.. publish.Listen.Concat(acmeListen).Select(l => ConfigLoader.ParseListen(l).Tcp!)]);
+        var acmeListen = acme is null ? [] : settings.AcmeListen.OfType<ListenEndpoint.Tcp>().ToList();
+        var policyListen = settings.PublishListen.OfType<ListenEndpoint.Tcp>().ToList();
+        ListenFailure.Probe([.. policyListen.Concat(acmeListen).Select(l => l.EndPoint)]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.UseUtcTimestamp = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; });
-        builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(settings.Config.LogLevel, true));
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        ConsoleLogging.Configure(builder.Logging, settings.Config.LogLevel);
         builder.Services.AddSingleton<CertificateFiles>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             var certs = k.ApplicationServices.GetRequiredService<CertificateFiles>();
-            foreach (string listen in publish.Listen)
+            foreach (var listen in policyListen)
             {
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo
+                k.Listen(listen.EndPoint, lo => lo
                     .UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices)
                     .UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificateSelector = (_, sni) => Certificate(domains, certs, sni),
                     }));
             }
-            foreach (string listen in acmeListen)
-                k.Listen(ConfigLoader.ParseListen(listen).Tcp!, lo => lo.UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices));
+            foreach (var listen in acmeListen)
+                k.Listen(listen.EndPoint, lo => lo.UseProxyProtocol(settings.TrustedProxies, k.ApplicationServices));
         });
         await using var app = builder.Build();
         var requests = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.PolicyHost");
@@ -122,7 +101,7 @@ public static class PolicyHostServer
         }
         app.Logger.LogInformation("Serving MTA-STS policies for {Domains} on {Listen}{Acme}",
             string.Join(", ", domains.Keys), string.Join(", ", publish.Listen),
-            acme is null ? "" : $"; ACME challenges from {publish.AcmeWebroot} on {string.Join(", ", acmeListen)}");
+            acme is null ? "" : $"; ACME challenges from {publish.AcmeWebroot} on {string.Join(", ", acmeListen.Select(l => l.Text))}");
         await app.WaitForShutdownAsync(ct);
         return 0;
     }

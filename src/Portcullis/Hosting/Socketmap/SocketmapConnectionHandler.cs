@@ -15,7 +15,7 @@ namespace Portcullis.Hosting.Socketmap;
 /// what a client can hold: the next complete request (partial bytes do not extend it), unflushed
 /// answers (reading pauses until they drain: backpressure), and draining them to the client.
 /// </summary>
-public sealed class SocketmapConnectionHandler(SocketmapService service, MetricsHttp metricsHttp, PortcullisMetrics metrics,
+public sealed class SocketmapConnectionHandler(SocketmapService service, PortcullisMetrics metrics,
     Settings settings, TimeProvider time, ILogger<SocketmapConnectionHandler> log) : ConnectionHandler
 {
     /// <summary>Answers buffered before a flush; more pipelined requests wait (in the input pipe, then the kernel).</summary>
@@ -45,19 +45,11 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Metrics
         bool writeTimedOut = false;
         try
         {
-            // The deadline for the next complete request runs from connecting or the last answer, not from the last byte.
-            var requestStart = time.GetUtcNow();
-            // A netstring starts with a digit; a letter means an HTTP client (a Prometheus scrape).
-            readTimer.CancelAfter(_idle);
-            var first = await input.ReadAsync(reading.Token);
-            bool http = !first.Buffer.IsEmpty && char.IsAsciiLetter((char)first.Buffer.FirstSpan[0]);
-            input.AdvanceTo(first.Buffer.Start);
-            if (http)
-            {
-                writeTimer.CancelAfter(MetricsHttp.ReadTimeout + _write);
-                await metricsHttp.ServeAsync(input, output, writing.Token);
-                return;
-            }
+            // The deadline for the next complete request runs from connecting or the last answer, not from the last byte
+            // (HTTP scrapes on this port were told apart before, by MetricsSniffing, within the same deadline).
+            var requestStart = MetricsSniffing.ConnectedAt(connection) ?? time.GetUtcNow();
+            var firstLeft = requestStart + _idle - time.GetUtcNow();
+            readTimer.CancelAfter(firstLeft > TimeSpan.Zero ? firstLeft : TimeSpan.Zero);
             while (true)
             {
                 var result = await input.ReadAsync(reading.Token);
@@ -167,6 +159,6 @@ public sealed class SocketmapConnectionHandler(SocketmapService service, Metrics
     {
         var reader = new SequenceReader<byte>(data);
         var status = Netstring.TryRead(ref reader, Netstring.MaxRequestLength, out var payload, out var error);
-        return (status, payload, reader.Position, error);
+        return (status, payload, reader.Position, status == FrameStatus.Invalid ? error.Detail : null);
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Portcullis.Core.TlsRpt.Sending;
-using Portcullis.Dns;
+using Portcullis.Core.Dns;
 
 namespace Portcullis.TlsRpt.Sending;
 

@@ -64,13 +64,13 @@ public sealed class MailReportTransport(SmtpOptions options, TimeProvider time) 
         using var client = new SmtpClient { Timeout = (int)options.Timeout.TotalMilliseconds };
         // Opportunistic STARTTLS to a local relay encrypts without verifying (like Postfix "may");
         // the explicit modes verify the server's certificate.
-        if (options.Tls == SmtpTlsMode.StartTlsWhenAvailable)
+        if (options.Tls == Configuration.SmtpTls.StartTlsWhenAvailable)
             client.ServerCertificateValidationCallback = (_, _, _, _) => true;
         var secure = options.Tls switch
         {
-            SmtpTlsMode.None => SecureSocketOptions.None,
-            SmtpTlsMode.StartTls => SecureSocketOptions.StartTls,
-            SmtpTlsMode.Tls => SecureSocketOptions.SslOnConnect,
+            Configuration.SmtpTls.None => SecureSocketOptions.None,
+            Configuration.SmtpTls.StartTls => SecureSocketOptions.StartTls,
+            Configuration.SmtpTls.Tls => SecureSocketOptions.SslOnConnect,
             _ => SecureSocketOptions.StartTlsWhenAvailable,
         };
         MimeMessage message;

@@ -1,9 +1,8 @@
 using System.Net;
-using Portcullis.Core.Dns;
 
-namespace Portcullis.Dns;
+namespace Portcullis.Core.Dns;
 
-/// <summary>The project's resolver port; DnsClient is one adapter behind it. Results are values, never exceptions.</summary>
+/// <summary>The project's resolver port (in Core, so use cases are testable without the host); DnsClient is one adapter behind it. Results are values, never exceptions.</summary>
 public interface IDnsResolver
 {
     /// <summary>TXT records of <paramref name="name"/>, each as its list of character-strings.</summary>
