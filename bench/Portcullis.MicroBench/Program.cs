@@ -78,7 +78,7 @@ public class CachedPath
     {
         var time = TimeProvider.System;
         var now = time.GetUtcNow();
-        var store = new Portcullis.Cache.MemoryPolicyStore();
+        var store = Portcullis.Storage.PolicyStore.InMemory();
         var policy = StsPolicyParser.Parse("version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: *.example.net\nmax_age: 86400\n"u8).Policy!;
         await store.SetDaneAsync(new Portcullis.Core.Dane.DaneCacheEntry("sts.example", Portcullis.Core.Dane.DaneVerdict.None, "no TLSA", true,
             now.AddHours(1)) { UpdatedAt = now }, CancellationToken.None);

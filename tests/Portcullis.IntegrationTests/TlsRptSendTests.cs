@@ -200,7 +200,7 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.DoesNotContain("outcome=\"dropped\"", metrics);
         Assert.Equal(0, await daemon.StopAsync(_ct));
         using var store = new Portcullis.TlsRpt.Sending.SessionStore(db);
-        var tallies = store.Tallies(DateOnly.FromDateTime(DateTime.UtcNow), "flood.rcv.test");
+        var tallies = await store.TalliesAsync(DateOnly.FromDateTime(DateTime.UtcNow), "flood.rcv.test", _ct);
         Assert.Equal((N - N / 10L, 0L), (tallies.Single(t => t.Policy.PolicyType == "sts").Successful, tallies.Single(t => t.Policy.PolicyType == "sts").Failed));
         Assert.Equal((0L, N / 10L), (tallies.Single(t => t.Policy.PolicyType == "tlsa").Successful, tallies.Single(t => t.Policy.PolicyType == "tlsa").Failed));
     }
@@ -215,7 +215,7 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         {
             var e = Portcullis.Core.TlsRpt.Sending.DatagramParser.Parse(
                 Encoding.UTF8.GetBytes(Datagram("late.rcv.test", "mailto:tlsrpt@late.rcv.test", "2", failed: true))).Event!;
-            store.Record([(yesterday, e), (yesterday, e)]);
+            await store.RecordAsync([(yesterday, e), (yesterday, e)], _ct);
         }
         int smtpPort = FreePort.Tcp();
         await using var sink = new SmtpSink(IPAddress.Loopback, "relay.sender.test", TestCa.CreateSelfSigned("relay.sender.test"), port: smtpPort);

@@ -19,7 +19,7 @@ public static class HttpsCertificateProbe
         cts.CancelAfter(timeout);
         try
         {
-            await using var stream = await Http.PolicyFetcher.ConnectAsync(dns, new DnsEndPoint(host, 443), allowNonPublic, cts.Token);
+            await using var stream = await Net.PublicOnlyConnector.ConnectAsync(dns, new DnsEndPoint(host, 443), allowNonPublic, cts.Token);
             string address = stream is System.Net.Sockets.NetworkStream ns && ns.Socket.RemoteEndPoint is IPEndPoint ep ? ep.Address.ToString() : "";
             X509Certificate2? leaf = null;
             await using var ssl = new SslStream(stream, false, (_, cert, _, _) =>

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Core.MtaSts;
 using Portcullis.Resolution;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;

@@ -25,8 +25,8 @@ public static class TlsRptCommand
         {
             summaryConfig, domain, since, limit,
         };
-        CommonOptions.SetRun(summary, summaryConfig, (_, _) => { }, (parse, s, _) => Task.FromResult(
-            Summary(s, parse.GetValue(domain), parse.GetValue(since), Console.Out, Console.Error, Math.Max(1, parse.GetValue(limit)))));
+        CommonOptions.SetRun(summary, summaryConfig, (_, _) => { }, (parse, s, ct) =>
+            SummaryAsync(s, parse.GetValue(domain), parse.GetValue(since), Console.Out, Console.Error, ct, Math.Max(1, parse.GetValue(limit))));
         var sendConfig = CommonOptions.Config();
         var day = new Option<string?>("--day") { Description = "Also report this day now (YYYY-MM-DD or 'today'), even if it is not over" };
         var sendDns = CommonOptions.Dns();
@@ -38,7 +38,7 @@ public static class TlsRptCommand
         var sentConfig = CommonOptions.Config();
         var sentSince = new Option<string?>("--since") { Description = "YYYY-MM-DD (default: 30 days ago)" };
         var sent = new Command("sent", "Reports generated about this server's sessions and the state of each delivery") { sentConfig, sentSince };
-        CommonOptions.SetRun(sent, sentConfig, (_, _) => { }, (parse, s, _) => Task.FromResult(Sent(s, parse.GetValue(sentSince), Console.Out, Console.Error)));
+        CommonOptions.SetRun(sent, sentConfig, (_, _) => { }, (parse, s, ct) => SentAsync(s, parse.GetValue(sentSince), Console.Out, Console.Error, ct));
         tlsrpt.Subcommands.Add(import);
         tlsrpt.Subcommands.Add(summary);
         tlsrpt.Subcommands.Add(send);
@@ -92,12 +92,13 @@ public static class TlsRptCommand
     private static DateOnly? Since(string? since, TextWriter err) =>
         since is null ? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30)) : ParseDay("--since", since, err);
 
-    public static int Summary(Settings s, string? domain, string? since, TextWriter o, TextWriter err, int limit = DefaultSummaryLimit)
+    public static async Task<int> SummaryAsync(Settings s, string? domain, string? since, TextWriter o, TextWriter err, CancellationToken ct,
+        int limit = DefaultSummaryLimit)
     {
         if (Since(since, err) is not { } from)
             return ExitCodes.Usage;
         using var store = s.OpenReportStore();
-        var page = store.Summary(from, domain?.TrimEnd('.').ToLowerInvariant(), limit);
+        var page = await store.SummaryAsync(from, domain?.TrimEnd('.').ToLowerInvariant(), limit, ct);
         var rows = page.Rows;
         o.WriteLine($"{"DAY",-10} {"POLICY DOMAIN",-30} {"TYPE",-15} {"OK",8} {"FAILED",8}  FAILURES (sending MTA IPs)");
         foreach (var r in rows)
@@ -139,12 +140,12 @@ public static class TlsRptCommand
     }
 
     /// <summary><c>tlsrpt sent</c>: generated reports and the state of each delivery.</summary>
-    public static int Sent(Settings s, string? since, TextWriter o, TextWriter err)
+    public static async Task<int> SentAsync(Settings s, string? since, TextWriter o, TextWriter err, CancellationToken ct)
     {
         if (Since(since, err) is not { } from)
             return ExitCodes.Usage;
         using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
-        var rows = store.Deliveries(from);
+        var rows = await store.DeliveriesAsync(from, ct);
         o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"OK",7} {"FAILED",7} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");
         foreach (var r in rows)
         {

@@ -7,7 +7,7 @@ using Portcullis.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Dns;

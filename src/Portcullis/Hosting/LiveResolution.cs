@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
@@ -18,7 +18,7 @@ public static class LiveResolution
         var time = TimeProvider.System;
         var dns = settings.CreateResolver();
         using var fetcher = new PolicyFetcher(dns, settings.Fetch, time);
-        await using var store = new MemoryPolicyStore();
+        await using var store = Storage.PolicyStore.InMemory();
         var health = new ResolverHealth(dns, time, NullLogger<ResolverHealth>.Instance);
         var selfTest = await health.CheckAsync(ct);
         var guarded = new Storage.GuardedPolicyStore(store, time, NullLogger<Storage.GuardedPolicyStore>.Instance);

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;
@@ -90,9 +90,9 @@ public static class ServiceRegistration
     /// <summary>The configured cache backend.</summary>
     public static IPolicyStore OpenStore(this Settings s, ILogger log) => s.Cache switch
     {
-        CacheBackend.Redis r => RedisPolicyStore.Connect(r.Configuration, r.KeyPrefix),
-        CacheBackend.Postgres p => new PostgresPolicyStore(p.ConnectionString, p.KeyPrefix),
-        CacheBackend.Sqlite q => SqlitePolicyStore.Open(q.Path, log),
+        CacheBackend.Redis r => Storage.PolicyStore.ConnectRedis(r.Configuration, r.KeyPrefix),
+        CacheBackend.Postgres p => Storage.PolicyStore.OpenPostgres(p.ConnectionString, p.KeyPrefix),
+        CacheBackend.Sqlite q => Storage.PolicyStore.OpenSqlite(q.Path, log),
         _ => throw new InvalidOperationException("unknown cache backend " + s.Cache),
     };
 

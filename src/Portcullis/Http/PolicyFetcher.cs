@@ -36,23 +36,8 @@ public sealed class PolicyFetcher : IPolicyFetcher, IDisposable
     {
         _limits = limits;
         _time = time;
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            UseProxy = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = limits.ConnectTimeout,
-            // A fresh connection per fetch: fetches are rare and pooled connections would outlive DNS changes.
-            PooledConnectionLifetime = TimeSpan.Zero,
-            MaxResponseHeadersLength = 16,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-            },
-            ConnectCallback = (ctx, ct) => ConnectAsync(dns, ctx.DnsEndPoint, limits.AllowNonPublicAddresses, ct),
-        };
+        var handler = Net.PublicOnlyConnector.CreateHandler(dns, limits.AllowNonPublicAddresses, limits.ConnectTimeout);
+        handler.MaxResponseHeadersLength = 16;
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
@@ -119,11 +104,11 @@ public sealed class PolicyFetcher : IPolicyFetcher, IDisposable
         }
         catch (HttpRequestException ex)
         {
-            return Report(FetchOutcome.Failed(StsFailureType.FetchError, $"{host}: {Innermost(ex).Message}"));
+            return Report(FetchOutcome.Failed(StsFailureType.FetchError, $"{host}: {Net.PublicOnlyConnector.Innermost(ex).Message}"));
         }
         catch (IOException ex)
         {
-            return Report(FetchOutcome.Failed(StsFailureType.FetchError, $"{host}: {Innermost(ex).Message}"));
+            return Report(FetchOutcome.Failed(StsFailureType.FetchError, $"{host}: {Net.PublicOnlyConnector.Innermost(ex).Message}"));
         }
     }
 
@@ -144,54 +129,6 @@ public sealed class PolicyFetcher : IPolicyFetcher, IDisposable
         }
     }
 
-    /// <summary>Connects through the configured resolver, refusing non-public addresses unless allowed (SSRF).</summary>
-    internal static async ValueTask<Stream> ConnectAsync(IDnsResolver dns, DnsEndPoint target, bool allowNonPublic, CancellationToken ct)
-    {
-        IReadOnlyList<IPAddress> addresses;
-        if (IPAddress.TryParse(target.Host, out var literal))
-        {
-            addresses = [literal];
-        }
-        else
-        {
-            var result = await dns.QueryAddressesAsync(target.Host, ct);
-            if (!result.HasRecords)
-                throw new HttpRequestException($"cannot resolve {target.Host}: {result.Detail}");
-            addresses = result.Records;
-        }
-        if (!allowNonPublic)
-        {
-            var refused = addresses.Where(a => !AddressScope.IsPublic(a)).ToList();
-            addresses = [.. addresses.Where(AddressScope.IsPublic)];
-            if (addresses.Count == 0)
-            {
-                throw new HttpRequestException($"{target.Host} resolves only to non-public addresses ({string.Join(", ", refused)}); " +
-                    "refused (mta_sts.allow_private_addresses)");
-            }
-        }
-        Exception? last = null;
-        foreach (var address in addresses)
-        {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, target.Port), ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                last = ex;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-        throw new HttpRequestException($"cannot connect to {target.Host}:{target.Port}: {last?.Message}", last);
-    }
-
     private static T? FindInner<T>(Exception ex) where T : Exception
     {
         for (Exception? e = ex; e is not null; e = e.InnerException)
@@ -200,13 +137,6 @@ public sealed class PolicyFetcher : IPolicyFetcher, IDisposable
                 return t;
         }
         return null;
-    }
-
-    internal static Exception Innermost(Exception ex)
-    {
-        while (ex.InnerException is not null)
-            ex = ex.InnerException;
-        return ex;
     }
 
     public void Dispose() => _http.Dispose();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Portcullis.Core.Caching;
 using Portcullis.Core.Dane;
 using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;

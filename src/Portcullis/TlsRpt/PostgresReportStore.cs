@@ -6,7 +6,8 @@ namespace Portcullis.TlsRpt;
 /// <summary>
 /// Received TLS-RPT reports in PostgreSQL (<c>tlsrpt.store: postgres</c>), so several receiving
 /// servers behind one rua=https:// name, or a mailbox importer elsewhere, share one view. Tables
-/// <c>PREFIX_tlsrpt_received</c> and the summary tables beside it, created on first use; a repeated
+/// <c>PREFIX_tlsrpt_received</c> and the summary tables beside it, created on first use (the connection policy of
+/// <see cref="Storage.PostgresConnections"/>: seconds, not Npgsql's defaults); a repeated
 /// report-id is not stored again. The quota counts the size of these tables.
 /// </summary>
 public sealed class PostgresReportStore : SqlReportStore
@@ -14,31 +15,23 @@ public sealed class PostgresReportStore : SqlReportStore
     private static readonly string[] Tables = ["received", "days", "daily", "daily_failures", "daily_reporters"];
     private readonly NpgsqlDataSource _db;
     private readonly string _prefix;
-    private readonly Lock _lock = new();
 
     public PostgresReportStore(string connectionString, string prefix, long quotaBytes) : base(prefix + "_tlsrpt_", quotaBytes)
     {
-        _db = NpgsqlDataSource.Create(connectionString);
+        _db = Storage.PostgresConnections.Create(connectionString);
         _prefix = prefix;
-        Use(db =>
-        {
-            CreateTables(db);
-            MoveLegacy(db);
-            return 0;
-        });
     }
 
-    protected override TResult Use<TResult>(Func<DbConnection, TResult> work)
-    {
-        lock (_lock)
-        {
-            using var db = _db.OpenConnection();
-            return work(db);
-        }
-    }
+    protected override int StatementTimeoutSeconds => Storage.PostgresConnections.CommandTimeoutSeconds;
+
+    protected override DbConnection Open() => _db.OpenConnection();
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken ct) => await _db.OpenConnectionAsync(ct);
+
+    protected override void Return(DbConnection db, Exception? failure) => db.Dispose();
 
     // Reports of the earlier one-table layout (PREFIX_tlsrpt_reports, JSON text) move over once.
-    private void MoveLegacy(DbConnection db)
+    protected override void MoveLegacy(DbConnection db)
     {
         string legacy = _prefix + "_tlsrpt_reports";
         if (Scalar(db, null, "SELECT to_regclass(@t)::text", ("t", legacy)) is not string)
@@ -66,5 +59,9 @@ public sealed class PostgresReportStore : SqlReportStore
         Convert.ToInt64(Scalar(db, tx, "SELECT " + string.Join(" + ", Tables.Select(t => $"pg_total_relation_size('{T(t)}')"))),
             System.Globalization.CultureInfo.InvariantCulture);
 
-    public override void Dispose() => _db.Dispose();
+    public override void Dispose()
+    {
+        _db.Dispose();
+        base.Dispose();
+    }
 }

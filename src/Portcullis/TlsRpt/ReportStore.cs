@@ -11,52 +11,49 @@ namespace Portcullis.TlsRpt;
 public sealed class ReportStore : SqlReportStore
 {
     private readonly string _path;
-    private readonly Lock _lock = new();
-    private SqliteConnection? _db;
+    private readonly string? _legacy;
+    private SqliteConnection? _db; // kept open between reports; replaced after a failure
 
     /// <param name="legacy">The TLS-RPT database of earlier versions, whose <c>tlsrpt_reports</c> table is moved here once.</param>
     public ReportStore(string path, long quotaBytes, string? legacy = null) : base("tlsrpt_", quotaBytes)
     {
-        _path = path;
+        (_path, _legacy) = (path, legacy);
         // Created owner-only (it lists the domains that report to you), with a one-line error for a path that cannot
         // hold it. Only when missing: after a full disk the file exists and a retry must not trip over the probe.
         if (!File.Exists(path))
             Configuration.DataFiles.PrepareDatabase(path, "tlsrpt.reports_database");
-        Use(db =>
-        {
-            CreateTables(db);
-            if (legacy is not null && File.Exists(legacy) && Path.GetFullPath(legacy) != Path.GetFullPath(path))
-                MoveLegacy(db, legacy);
-            return 0;
-        });
     }
 
-    protected override TResult Use<TResult>(Func<DbConnection, TResult> work)
+    protected override DbConnection Open() => _db ??= OpenFile(_path);
+
+    // Microsoft.Data.Sqlite's async open is synchronous anyway; the file is local.
+    protected override Task<DbConnection> OpenAsync(CancellationToken ct) => Task.FromResult(Open());
+
+    protected override void Return(DbConnection db, Exception? failure)
     {
-        lock (_lock)
+        // SQLite may leave the connection unusable (e.g. after SQLITE_FULL): start afresh next time.
+        if (failure is SqliteException)
         {
-            try
-            {
-                _db ??= Open(_path);
-                return work(_db);
-            }
-            catch (SqliteException)
-            {
-                // SQLite may leave the connection unusable (e.g. after SQLITE_FULL): start afresh next time.
-                _db?.Dispose();
-                _db = null;
-                throw;
-            }
+            _db?.Dispose();
+            _db = null;
         }
     }
 
-    private static SqliteConnection Open(string path)
+    protected override void MoveLegacy(DbConnection db)
+    {
+        if (_legacy is not null && File.Exists(_legacy) && Path.GetFullPath(_legacy) != Path.GetFullPath(_path))
+            MoveLegacy(db, _legacy);
+    }
+
+    private static SqliteConnection OpenFile(string path)
     {
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = CommandTimeoutSeconds }.ToString());
         try
         {
             db.Open();
-            Exec(db, null, $"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={CommandTimeoutSeconds * 1000}; PRAGMA cache_size=-2048;");
+            using var pragmas = db.CreateCommand();
+            pragmas.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={CommandTimeoutSeconds * 1000}; PRAGMA cache_size=-2048;";
+            pragmas.ExecuteNonQuery();
             return db;
         }
         catch
@@ -100,11 +97,9 @@ public sealed class ReportStore : SqlReportStore
 
     public override void Dispose()
     {
-        lock (_lock)
-        {
-            _db?.Dispose();
-            _db = null;
-        }
+        _db?.Dispose();
+        _db = null;
+        base.Dispose();
     }
 }
 
@@ -123,7 +118,8 @@ public sealed class OpeningReportStore(Func<IReportStore> open) : IReportStore
 
     public StoreResult Add(Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw, DateTimeOffset received) => Store().Add(report, raw, received);
 
-    public Core.TlsRpt.SummaryPage Summary(DateOnly since, string? domain, int maxRows) => Store().Summary(since, domain, maxRows);
+    public Task<Core.TlsRpt.SummaryPage> SummaryAsync(DateOnly since, string? domain, int maxRows, CancellationToken ct) =>
+        Store().SummaryAsync(since, domain, maxRows, ct);
 
     public IReadOnlyList<Core.TlsRpt.TlsRptReport> Reports(DateTimeOffset since, int max) => Store().Reports(since, max);
 

@@ -10,11 +10,13 @@ public enum StoreResult { Stored, Duplicate, OverQuota }
 /// (<see cref="DbException"/>); the receiver turns them into 503s.</summary>
 public interface IReportStore : IDisposable
 {
+    /// <summary>Synchronous on purpose: it runs on ReportIntake's few dedicated, niced worker threads (and in the
+    /// CLI's import), never on a Kestrel thread, and holds the store for one report at a time.</summary>
     /// <param name="raw">The report as gzip (the sender's own when it sent gzip): kept compressed.</param>
     StoreResult Add(TlsRptReport report, ReadOnlyMemory<byte> raw, DateTimeOffset received);
 
-    /// <summary>Summary rows from <paramref name="since"/> on, at most <paramref name="maxRows"/>.</summary>
-    SummaryPage Summary(DateOnly since, string? domain, int maxRows);
+    /// <summary>Summary rows from <paramref name="since"/> on, at most <paramref name="maxRows"/> (the console page, the CLI).</summary>
+    Task<SummaryPage> SummaryAsync(DateOnly since, string? domain, int maxRows, CancellationToken ct);
 
     /// <summary>The stored reports whose date range ends at or after <paramref name="since"/>, oldest first, at most
     /// <paramref name="max"/> (re-parsed from the kept gzip: `rollout status` needs per-MX detail the summaries drop).</summary>
@@ -29,10 +31,14 @@ public interface IReportStore : IDisposable
 /// <c>received</c>; at insert time, in the same transaction, it is added to the summary tables
 /// (<c>days</c>, <c>daily</c>, <c>daily_failures</c>, <c>daily_reporters</c>), so a summary
 /// reads a bounded number of aggregated rows and never re-parses reports. A report is refused
-/// (<see cref="StoreResult.OverQuota"/>) when the store already uses its quota.
+/// (<see cref="StoreResult.OverQuota"/>) when the store already uses its quota. The tables are created on
+/// first use, not in a constructor, so a store that is down at start costs 503s, never the daemon.
 /// </summary>
 public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IReportStore
 {
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private bool _ready;
+
     /// <summary>Seconds a statement may take (SQLite: waiting for a lock; PostgreSQL: the server).</summary>
     public const int CommandTimeoutSeconds = 10;
     public const int MaxFailureTypesShown = 10, MaxIpsShown = 10, MaxReportersShown = 10, MaxDays = 400;
@@ -40,8 +46,81 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
 
     protected string T(string table) => tablePrefix + table;
 
-    /// <summary>Runs <paramref name="work"/> with an open connection (one at a time).</summary>
-    protected abstract TResult Use<TResult>(Func<DbConnection, TResult> work);
+    /// <summary>Seconds a statement may take here (PostgreSQL: the shared connection policy).</summary>
+    protected virtual int StatementTimeoutSeconds => CommandTimeoutSeconds;
+
+    /// <summary>An open connection for one operation.</summary>
+    protected abstract DbConnection Open();
+
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
+
+    /// <summary>Gives back the connection after an operation; <paramref name="failure"/> is set when it threw.</summary>
+    protected abstract void Return(DbConnection db, Exception? failure);
+
+    /// <summary>Moves reports of an earlier layout in, once, after the tables exist.</summary>
+    protected virtual void MoveLegacy(DbConnection db)
+    {
+    }
+
+    private void Prepare(DbConnection db)
+    {
+        if (_ready)
+            return;
+        CreateTables(db);
+        MoveLegacy(db);
+        _ready = true;
+    }
+
+    /// <summary>Runs <paramref name="work"/> with an open connection, one operation at a time.</summary>
+    protected TResult Use<TResult>(Func<DbConnection, TResult> work)
+    {
+        _turn.Wait();
+        try
+        {
+            var db = Open();
+            try
+            {
+                Prepare(db);
+                var result = work(db);
+                Return(db, null);
+                return result;
+            }
+            catch (Exception ex)
+            {
+                Return(db, ex);
+                throw;
+            }
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    protected async Task<TResult> UseAsync<TResult>(Func<DbConnection, Task<TResult>> work, CancellationToken ct)
+    {
+        await _turn.WaitAsync(ct);
+        try
+        {
+            var db = await OpenAsync(ct);
+            try
+            {
+                Prepare(db);
+                var result = await work(db);
+                Return(db, null);
+                return result;
+            }
+            catch (Exception ex)
+            {
+                Return(db, ex);
+                throw;
+            }
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
 
     /// <summary>SQL for min(a + b, Cap) that cannot overflow.</summary>
     protected abstract string Saturated(string a, string b, string cap);
@@ -128,23 +207,25 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
         return StoreResult.Stored;
     }
 
-    public SummaryPage Summary(DateOnly since, string? domain, int maxRows) => Use(db =>
+    public Task<SummaryPage> SummaryAsync(DateOnly since, string? domain, int maxRows, CancellationToken ct) => UseAsync(async db =>
     {
         string from = since.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var keys = Read(db, $"""
+        var keys = await ReadAsync(db, $"""
             SELECT day, policy_domain, policy_type, successful, failed FROM {T("daily")}
             WHERE day >= @s {(domain is null ? "" : "AND policy_domain = @pd")}
             ORDER BY policy_domain, day, policy_type LIMIT @n
-            """, r => (Day: r.GetString(0), Domain: r.GetString(1), Type: r.GetString(2), Ok: r.GetInt64(3), Failed: r.GetInt64(4)),
+            """, r => (Day: r.GetString(0), Domain: r.GetString(1), Type: r.GetString(2), Ok: r.GetInt64(3), Failed: r.GetInt64(4)), ct,
             ("s", from), ("pd", domain ?? ""), ("n", (long)maxRows + 1));
         bool truncated = keys.Count > maxRows;
-        var rows = keys.Take(maxRows).Select(k => Row(db, k)).ToList();
+        var rows = new List<SummaryRow>();
+        foreach (var k in keys.Take(maxRows))
+            rows.Add(await RowAsync(db, k, ct));
         var days = domain is null
-            ? Read(db, $"SELECT day, successful, failed FROM {T("days")} WHERE day >= @s ORDER BY day LIMIT {MaxDays}",
-                r => new SummaryDay(Day(r.GetString(0)), r.GetInt64(1), r.GetInt64(2)), ("s", from))
+            ? await ReadAsync(db, $"SELECT day, successful, failed FROM {T("days")} WHERE day >= @s ORDER BY day LIMIT {MaxDays}",
+                r => new SummaryDay(Day(r.GetString(0)), r.GetInt64(1), r.GetInt64(2)), ct, ("s", from))
             : [.. rows.GroupBy(x => x.Day).Select(g => new SummaryDay(g.Key, g.Sum(x => x.Successful), g.Sum(x => x.Failed)))];
         return new SummaryPage(rows, days, truncated);
-    });
+    }, ct);
 
     public IReadOnlyList<TlsRptReport> Reports(DateTimeOffset since, int max) => Use(db =>
         Read(db, $"SELECT raw FROM {T("received")} WHERE end_utc >= @s ORDER BY start_utc, report_id LIMIT @n",
@@ -154,21 +235,21 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
     public DateOnly? LastReportDay(string policyDomain) => Use(db =>
         Scalar(db, null, $"SELECT MAX(day) FROM {T("daily")} WHERE policy_domain = @pd", ("pd", policyDomain)) is string day ? Day(day) : (DateOnly?)null);
 
-    private SummaryRow Row(DbConnection db, (string Day, string Domain, string Type, long Ok, long Failed) k)
+    private async Task<SummaryRow> RowAsync(DbConnection db, (string Day, string Domain, string Type, long Ok, long Failed) k, CancellationToken ct)
     {
         (string, object)[] key = [("d", k.Day), ("pd", k.Domain), ("pt", k.Type)];
         const string Where = "WHERE day = @d AND policy_domain = @pd AND policy_type = @pt";
-        var types = Read(db, $"""
+        var types = await ReadAsync(db, $"""
             SELECT result_type, {Sum("sessions")} FROM {T("daily_failures")} {Where}
             GROUP BY result_type ORDER BY 2 DESC, 1 LIMIT {MaxFailureTypesShown}
-            """, r => (Type: r.GetString(0), Sessions: Clamp(r.GetValue(1))), key);
-        var ips = Read(db, $"""
+            """, r => (Type: r.GetString(0), Sessions: Clamp(r.GetValue(1))), ct, key);
+        var ips = (await ReadAsync(db, $"""
             SELECT result_type, sending_ip FROM {T("daily_failures")} {Where} AND sending_ip <> ''
             ORDER BY result_type, sending_ip LIMIT {MaxFailureTypesShown * MaxIpsShown * 10}
-            """, r => (Type: r.GetString(0), Ip: r.GetString(1)), key)
+            """, r => (Type: r.GetString(0), Ip: r.GetString(1)), ct, key))
             .GroupBy(x => x.Type).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Take(MaxIpsShown).Select(x => x.Ip)], StringComparer.Ordinal);
-        var reporters = Read(db, $"SELECT organization FROM {T("daily_reporters")} {Where} ORDER BY organization LIMIT {MaxReportersShown}",
-            r => r.GetString(0), key);
+        var reporters = await ReadAsync(db, $"SELECT organization FROM {T("daily_reporters")} {Where} ORDER BY organization LIMIT {MaxReportersShown}",
+            r => r.GetString(0), ct, key);
         return new SummaryRow(k.Domain, k.Type, Day(k.Day), k.Ok, k.Failed,
             [.. types.Select(t => (t.Type, t.Sessions, ips.TryGetValue(t.Type, out var l) ? l : []))], reporters);
     }
@@ -183,12 +264,12 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
         _ => Convert.ToInt64(v, CultureInfo.InvariantCulture),
     };
 
-    protected static DbCommand Command(DbConnection db, DbTransaction? tx, string sql, params (string Name, object Value)[] args)
+    protected DbCommand Command(DbConnection db, DbTransaction? tx, string sql, params (string Name, object Value)[] args)
     {
         var cmd = db.CreateCommand();
         cmd.CommandText = sql;
         cmd.Transaction = tx;
-        cmd.CommandTimeout = CommandTimeoutSeconds;
+        cmd.CommandTimeout = StatementTimeoutSeconds;
         foreach (var (name, value) in args)
         {
             var p = cmd.CreateParameter();
@@ -207,19 +288,19 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
         cmd.ExecuteNonQuery();
     }
 
-    protected static void Exec(DbConnection db, DbTransaction? tx, string sql, params (string, object)[] args)
+    protected void Exec(DbConnection db, DbTransaction? tx, string sql, params (string, object)[] args)
     {
         using var cmd = Command(db, tx, sql, args);
         cmd.ExecuteNonQuery();
     }
 
-    protected static object? Scalar(DbConnection db, DbTransaction? tx, string sql, params (string, object)[] args)
+    protected object? Scalar(DbConnection db, DbTransaction? tx, string sql, params (string, object)[] args)
     {
         using var cmd = Command(db, tx, sql, args);
         return cmd.ExecuteScalar();
     }
 
-    protected static List<TRow> Read<TRow>(DbConnection db, string sql, Func<DbDataReader, TRow> row, params (string, object)[] args)
+    private List<TRow> Read<TRow>(DbConnection db, string sql, Func<DbDataReader, TRow> row, params (string, object)[] args)
     {
         using var cmd = Command(db, null, sql, args);
         using var r = cmd.ExecuteReader();
@@ -229,8 +310,19 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
         return list;
     }
 
+    private async Task<List<TRow>> ReadAsync<TRow>(DbConnection db, string sql, Func<DbDataReader, TRow> row, CancellationToken ct,
+        params (string, object)[] args)
+    {
+        await using var cmd = Command(db, null, sql, args);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<TRow>();
+        while (await r.ReadAsync(ct))
+            list.Add(row(r));
+        return list;
+    }
+
     /// <summary>Rows one at a time (a legacy table may be large).</summary>
-    protected static IEnumerable<TRow> Stream<TRow>(DbConnection db, string sql, Func<DbDataReader, TRow> row)
+    protected IEnumerable<TRow> Stream<TRow>(DbConnection db, string sql, Func<DbDataReader, TRow> row)
     {
         using var cmd = Command(db, null, sql);
         cmd.CommandTimeout = 0; // reading a whole table once, at start
@@ -253,5 +345,5 @@ public abstract class SqlReportStore(string tablePrefix, long quotaBytes) : IRep
         return n;
     }
 
-    public abstract void Dispose();
+    public virtual void Dispose() => _turn.Dispose();
 }

@@ -45,11 +45,11 @@ public sealed class ConsoleWorldFixture : IAsyncLifetime
             await File.WriteAllTextAsync(Dir.File("own.key"), leaf.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem(), cts.Token);
         }
         await File.WriteAllTextAsync(Dir.File("console.token"), Token + "\n", cts.Token);
-        using (var sent = new Portcullis.TlsRpt.Sending.SessionStore(Dir.File("tlsrpt.db")))
+        await using (var sent = new Portcullis.TlsRpt.Sending.SessionStore(Dir.File("tlsrpt.db")))
         {
-            sent.AddReport(Today.AddDays(-1), "peer.example", "sent-report-1", "{}",
+            await sent.AddReportAsync(Today.AddDays(-1), "peer.example", "sent-report-1", "portcullis.test", "{}",
                 [new Core.TlsRpt.Sending.ReportDestination(Core.TlsRpt.Sending.DestinationKind.Mail, "tlsrpt@peer.example")],
-                null, (41, 2), DateTimeOffset.UtcNow);
+                null, (41, 2), DateTimeOffset.UtcNow, cts.Token);
         }
         string yaml = $"""
             data_dir: {Dir.Path}

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 using StackExchange.Redis;
@@ -45,45 +45,15 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
         Assert.Single(world.Host.RequestsFor($"mta-sts.{name}.{Z}"));
     }
 
-    private IPolicyStore Open(string backend) => backend == "redis"
-        ? RedisPolicyStore.Connect(_redis.Configuration, "t" + Guid.NewGuid().ToString("N")[..6])
-        : new PostgresPolicyStore(_postgres.ConnectionString, "t" + Guid.NewGuid().ToString("N")[..6]);
-
     private static StsCacheEntry Entry(string domain, string id, DateTimeOffset updated) => new()
     {
         Domain = domain, TxtId = id, RecheckAt = updated.AddHours(1), UpdatedAt = updated, Reason = "test " + id,
     };
 
-    [Theory]
-    [InlineData("redis")]
-    [InlineData("postgres")]
-    public async Task Stores_round_trip_keep_the_newer_entry_list_and_purge(string backend)
-    {
-        await using var store = Open(backend);
-        var now = DateTimeOffset.UtcNow;
-        await store.SetAsync(Entry("a.example", "new", now), _ct);
-        await store.SetAsync(Entry("a.example", "old", now.AddSeconds(-10)), _ct); // a slower writer, older result
-        Assert.Equal("new", (await store.GetAsync("a.example", _ct))!.TxtId);
-        await store.SetAsync(Entry("a.example", "newer", now.AddSeconds(1)), _ct);
-        Assert.Equal("newer", (await store.GetAsync("a.example", _ct))!.TxtId);
-
-        var dane = new DaneCacheEntry("a.example", DaneVerdict.DaneOnly, "r", true, now.AddMinutes(5)) { UpdatedAt = now };
-        await store.SetDaneAsync(dane, _ct);
-        Assert.Equal(dane, await store.GetDaneAsync("a.example", _ct));
-        await store.SetAsync(Entry("b.example", "1", now), _ct);
-        Assert.Equal(["a.example", "b.example"], (await store.ListAsync(_ct)).Select(e => e.Domain));
-        Assert.Single(await store.ListDaneAsync(_ct));
-
-        Assert.Equal(2, await store.PurgeAsync("a.example", _ct));
-        Assert.Null(await store.GetAsync("a.example", _ct));
-        Assert.Equal(1, await store.PurgeAsync(null, _ct));
-        Assert.Empty(await store.ListAsync(_ct));
-    }
-
     [Fact]
     public async Task Redis_entries_expire_with_a_ttl()
     {
-        await using var store = RedisPolicyStore.Connect(_redis.Configuration, "ttl");
+        await using var store = Portcullis.Storage.PolicyStore.ConnectRedis(_redis.Configuration, "ttl");
         var now = DateTimeOffset.UtcNow;
         await store.SetAsync(Entry("t.example", "1", now) with { RecheckAt = now.AddMinutes(10) }, _ct);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
@@ -135,7 +105,7 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
         Assert.Equal(System.Net.HttpStatusCode.Created, await Post(portA));
         Assert.Equal(System.Net.HttpStatusCode.OK, await Post(portB)); // the other receiver already has it
         using var store = new Portcullis.TlsRpt.PostgresReportStore(_postgres.ConnectionString, prefix, 1 << 30);
-        var stored = Assert.Single(store.Summary(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-10)), null, 10).Rows);
+        var stored = Assert.Single((await store.SummaryAsync(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-10)), null, 10, _ct)).Rows);
         Assert.Equal(("pg.example", 12L, 1L), (stored.PolicyDomain, stored.Successful, stored.Failed));
         Assert.Equal(("tlsa-invalid", 1L), (stored.Failures[0].ResultType, stored.Failures[0].Sessions));
         string page = await http.GetStringAsync($"http://{consoleB}/", _ct);

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
@@ -22,7 +22,7 @@ namespace Portcullis.Tests.Hosting;
 public sealed class CachedReplyTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    private readonly MemoryPolicyStore _store = new();
+    private readonly Portcullis.Storage.PolicyStore _store = Portcullis.Storage.PolicyStore.InMemory();
     private readonly PortcullisMetrics _metrics = new();
     private readonly PolicyCacheAdmin _cache;
     private readonly SocketmapService _service;

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 using Portcullis.Hosting;
 
@@ -159,7 +159,7 @@ public sealed class StartupPathsTests : IDisposable
             cmd.CommandText = sql;
             cmd.ExecuteNonQuery();
         }
-        await using (var store = SqlitePolicyStore.Open(path, NullLogger.Instance))
+        await using (var store = Portcullis.Storage.PolicyStore.OpenSqlite(path, NullLogger.Instance))
             Assert.Empty(await store.ListAsync(_ct));
         Assert.Single(Directory.GetFiles(_dir, "cache.db.corrupt-*"));
     }
@@ -175,7 +175,7 @@ public sealed class StartupPathsTests : IDisposable
             cmd.CommandText = "CREATE TABLE sts_cache (domain TEXT PRIMARY KEY, entry TEXT NOT NULL, discard_after INTEGER NOT NULL, updated_at INTEGER NOT NULL DEFAULT 0)";
             cmd.ExecuteNonQuery();
         }
-        await using (var store = SqlitePolicyStore.Open(path, NullLogger.Instance))
+        await using (var store = Portcullis.Storage.PolicyStore.OpenSqlite(path, NullLogger.Instance))
             Assert.Empty(await store.ListDaneAsync(_ct));
         Assert.Empty(Directory.GetFiles(_dir, "cache.db.corrupt-*"));
     }

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
@@ -30,7 +30,7 @@ public sealed class RefreshTests : IDisposable
     {
         var health = new ResolverHealth(_dns, _time, NullLogger<ResolverHealth>.Instance);
         var memory = new PolicyMemory();
-        var store = new Portcullis.Storage.GuardedPolicyStore(new MemoryPolicyStore(), _time,
+        var store = new Portcullis.Storage.GuardedPolicyStore(Portcullis.Storage.PolicyStore.InMemory(), _time,
             NullLogger<Portcullis.Storage.GuardedPolicyStore>.Instance, _metrics);
         _resolver = new PolicyResolver(_dns, _fetcher, store, memory, new StsEngine(new StsOptions()),
             new DaneResolver(_dns, TimeSpan.FromSeconds(10)), health, _time, NullLogger<PolicyResolver>.Instance);

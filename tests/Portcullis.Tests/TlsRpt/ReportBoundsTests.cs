@@ -48,7 +48,7 @@ public sealed class ReportBoundsTests : IDisposable
         Assert.Equal(label, ResultTypes.Label(resultType));
 
     [Fact]
-    public void Summaries_come_from_rows_aggregated_at_insert_and_are_bounded()
+    public async Task Summaries_come_from_rows_aggregated_at_insert_and_are_bounded()
     {
         using var store = new ReportStore(Path.Combine(_dir, "r.db"), 1L << 30);
         var now = DateTimeOffset.UtcNow;
@@ -56,7 +56,7 @@ public sealed class ReportBoundsTests : IDisposable
         Assert.Equal(StoreResult.Stored, store.Add(Parse(Report("b", "1000000000000", ip: "192.0.2.8")), ReportInput.Gzip("{}"u8), now));
         Assert.Equal(StoreResult.Duplicate, store.Add(Parse(Report("b")), ReportInput.Gzip("{}"u8), now));
         Assert.Equal(StoreResult.Stored, store.Add(Parse(Report("c", policies: 3, day: "2026-11-21")), ReportInput.Gzip("{}"u8), now));
-        var page = store.Summary(new DateOnly(2026, 11, 1), null, 10);
+        var page = await store.SummaryAsync(new DateOnly(2026, 11, 1), null, 10, default);
         Assert.False(page.Truncated);
         var row = page.Rows.Single(r => r.PolicyDomain == "d0.example" && r.Day == new DateOnly(2026, 11, 20));
         Assert.Equal((2_000_000_000_000L, 6L), (row.Successful, row.Failed));
@@ -64,14 +64,14 @@ public sealed class ReportBoundsTests : IDisposable
         Assert.Equal(["192.0.2.7", "192.0.2.8"], row.Failures[0].SendingIps);
         Assert.Equal(["Org a", "Org b"], row.Reporters);
         Assert.Equal([new SummaryDay(new DateOnly(2026, 11, 20), 2_000_000_000_000, 6), new SummaryDay(new DateOnly(2026, 11, 21), 15, 9)], page.Days);
-        var bounded = store.Summary(new DateOnly(2026, 11, 1), null, 2);
+        var bounded = await store.SummaryAsync(new DateOnly(2026, 11, 1), null, 2, default);
         Assert.True(bounded.Truncated);
         Assert.Equal(2, bounded.Rows.Count);
-        Assert.Single(store.Summary(new DateOnly(2026, 11, 21), "d2.example", 10).Rows);
+        Assert.Single((await store.SummaryAsync(new DateOnly(2026, 11, 21), "d2.example", 10, default)).Rows);
     }
 
     [Fact]
-    public void Sums_saturate_instead_of_overflowing()
+    public async Task Sums_saturate_instead_of_overflowing()
     {
         using var store = new ReportStore(Path.Combine(_dir, "s.db"), 1L << 30);
         // 10^12 per policy, 100 policies for one domain (same name), 100 000 reports would overflow; sums are capped instead.
@@ -81,13 +81,13 @@ public sealed class ReportBoundsTests : IDisposable
             var big = r with { Policies = [r.Policies[0] with { Successful = long.MaxValue / 2 }] }; // beyond the parser's bound: the store's own guard
             Assert.Equal(StoreResult.Stored, store.Add(big, ReportInput.Gzip("{}"u8), DateTimeOffset.UtcNow));
         }
-        var row = Assert.Single(store.Summary(new DateOnly(2026, 11, 1), null, 10).Rows);
+        var row = Assert.Single((await store.SummaryAsync(new DateOnly(2026, 11, 1), null, 10, default)).Rows);
         Assert.Equal(9_000_000_000_000_000_000, row.Successful);
-        Assert.Equal(9_000_000_000_000_000_000, Assert.Single(store.Summary(new DateOnly(2026, 11, 1), null, 10).Days).Successful);
+        Assert.Equal(9_000_000_000_000_000_000, Assert.Single((await store.SummaryAsync(new DateOnly(2026, 11, 1), null, 10, default)).Days).Successful);
     }
 
     [Fact]
-    public void A_store_over_its_quota_refuses_new_reports_but_still_answers_duplicates()
+    public async Task A_store_over_its_quota_refuses_new_reports_but_still_answers_duplicates()
     {
         using var store = new ReportStore(Path.Combine(_dir, "q.db"), 200 * 1024);
         int stored = 0;
@@ -97,7 +97,7 @@ public sealed class ReportBoundsTests : IDisposable
         Assert.Equal(StoreResult.OverQuota, result);
         Assert.InRange(stored, 1, 100);
         Assert.Equal(StoreResult.Duplicate, store.Add(Parse(Report("q0")), new byte[10], DateTimeOffset.UtcNow));
-        Assert.Equal(50, store.Summary(new DateOnly(2026, 11, 1), null, 10_000).Rows.Count); // the same 50 domains each time
+        Assert.Equal(50, (await store.SummaryAsync(new DateOnly(2026, 11, 1), null, 10_000, default)).Rows.Count); // the same 50 domains each time
     }
 
     [Fact]

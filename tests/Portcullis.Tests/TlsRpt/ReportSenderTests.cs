@@ -42,15 +42,15 @@ public sealed class ReportSenderTests : IDisposable
         }
     }
 
-    private void Record(DateOnly day, params string[] datagrams) =>
-        _store.Record([.. datagrams.Select(d => (day, DatagramParser.Parse(Encoding.UTF8.GetBytes(d)).Event!))]);
+    private Task Record(DateOnly day, params string[] datagrams) =>
+        _store.RecordAsync([.. datagrams.Select(d => (day, DatagramParser.Parse(Encoding.UTF8.GetBytes(d)).Event!))], default);
 
     private static DateOnly Nov30 => new(2026, 11, 30);
 
     [Fact]
     public async Task A_day_is_reported_once_after_it_ends_with_every_session_counted()
     {
-        Record(Nov30, DatagramParserTests.StsFailure, DatagramParserTests.StsFailure, DatagramParserTests.TlsaSuccess,
+        await Record(Nov30, DatagramParserTests.StsFailure, DatagramParserTests.StsFailure, DatagramParserTests.TlsaSuccess,
             DatagramParserTests.TlsaSuccess, DatagramParserTests.TlsaSuccess);
         Assert.Empty((await _sender.RunAsync(null, default)).Generated); // the day is not over
         _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 0, 10, 0, TimeSpan.Zero));
@@ -88,7 +88,7 @@ public sealed class ReportSenderTests : IDisposable
     [Fact]
     public async Task Each_domain_and_destination_gets_its_own_report_and_delivery()
     {
-        Record(Nov30, DatagramParserTests.StsFailure, DatagramParserTests.NoPolicyFailure);
+        await Record(Nov30, DatagramParserTests.StsFailure, DatagramParserTests.NoPolicyFailure);
         _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
         var run = await _sender.RunAsync(null, default);
         Assert.Equal(2, run.Generated.Count);
@@ -100,7 +100,7 @@ public sealed class ReportSenderTests : IDisposable
     [Fact]
     public async Task Failed_deliveries_are_retried_with_back_off_then_given_up()
     {
-        Record(Nov30, DatagramParserTests.NoPolicyFailure);
+        await Record(Nov30, DatagramParserTests.NoPolicyFailure);
         for (int i = 0; i < 100; i++)
             _https.Results.Enqueue(DeliveryResult.Retry("HTTP 503"));
         _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
@@ -119,7 +119,7 @@ public sealed class ReportSenderTests : IDisposable
         }
         // 5, 10, 20, 40, 80, 160 min, then every 4 h until 24 h after the first attempt.
         Assert.InRange(_https.Sent.Count, 9, 12);
-        var row = Assert.Single(_store.Deliveries(Nov30));
+        var row = Assert.Single((await _store.DeliveriesAsync(Nov30, default)));
         Assert.Equal("failed", row.Status);
         Assert.Equal("HTTP 503", row.LastError);
     }
@@ -127,57 +127,57 @@ public sealed class ReportSenderTests : IDisposable
     [Fact]
     public async Task A_transport_that_throws_costs_one_attempt_and_nothing_else()
     {
-        Record(Nov30, DatagramParserTests.NoPolicyFailure, DatagramParserTests.StsFailure);
+        await Record(Nov30, DatagramParserTests.NoPolicyFailure, DatagramParserTests.StsFailure);
         _https.Throw = true;
         _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
         var run = await _sender.RunAsync(null, default);
         Assert.Single(run.Delivered); // the mail one
         Assert.Contains("InvalidOperationException: transport bug (retry at", Assert.Single(run.Failed), StringComparison.Ordinal);
-        Assert.Contains(_store.Deliveries(Nov30), r => r.Status == "pending" && r.LastError == "InvalidOperationException: transport bug");
+        Assert.Contains((await _store.DeliveriesAsync(Nov30, default)), r => r.Status == "pending" && r.LastError == "InvalidOperationException: transport bug");
     }
 
     [Fact]
     public async Task A_delivery_leased_by_another_run_is_left_to_it_until_the_lease_ends()
     {
-        Record(Nov30, DatagramParserTests.StsFailure);
+        await Record(Nov30, DatagramParserTests.StsFailure);
         _mail.Results.Enqueue(DeliveryResult.Retry("421 try later"));
         _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
         await _sender.RunAsync(null, default); // generated, first attempt fails: retry in 5 minutes
         Assert.Single(_mail.Sent);
         _time.Advance(TimeSpan.FromMinutes(5));
         // Another run (the CLI, or a second daemon on the same file) takes the due delivery first.
-        var pending = Assert.Single(_store.DueDeliveries(_time.GetUtcNow()));
-        Assert.True(_store.TryClaim(pending, _time.GetUtcNow(), TimeSpan.FromMinutes(10)));
-        Assert.False(_store.TryClaim(pending, _time.GetUtcNow(), TimeSpan.FromMinutes(10))); // only one can hold it
+        var pending = Assert.Single((await _store.DueDeliveriesAsync(_time.GetUtcNow(), default)));
+        Assert.True(await _store.TryClaimAsync(pending, _time.GetUtcNow(), TimeSpan.FromMinutes(10), default));
+        Assert.False(await _store.TryClaimAsync(pending, _time.GetUtcNow(), TimeSpan.FromMinutes(10), default)); // only one can hold it
         await _sender.RunAsync(null, default);
         Assert.Single(_mail.Sent); // not sent twice
         _time.Advance(TimeSpan.FromMinutes(10)); // the other run never finished: its lease ends
         await _sender.RunAsync(null, default);
         Assert.Equal(2, _mail.Sent.Count);
-        Assert.Equal("sent", Assert.Single(_store.Deliveries(Nov30)).Status);
+        Assert.Equal("sent", Assert.Single((await _store.DeliveriesAsync(Nov30, default))).Status);
     }
 
     [Fact]
     public async Task A_permanent_rejection_is_not_retried()
     {
-        Record(Nov30, DatagramParserTests.StsFailure);
-        _mail.Results.Enqueue(DeliveryResult.Fail("SMTP said 550 no such user"));
+        await Record(Nov30, DatagramParserTests.StsFailure);
+        _mail.Results.Enqueue(DeliveryResult.GiveUp("SMTP said 550 no such user"));
         _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
         var run = await _sender.RunAsync(null, default);
         Assert.Single(run.Failed);
         _time.Advance(TimeSpan.FromHours(1));
         await _sender.RunAsync(null, default);
         Assert.Single(_mail.Sent);
-        Assert.Equal("failed", Assert.Single(_store.Deliveries(Nov30)).Status);
+        Assert.Equal("failed", Assert.Single((await _store.DeliveriesAsync(Nov30, default))).Status);
     }
 
     [Fact]
     public async Task Forcing_today_reports_now_and_later_sessions_of_that_day_are_not_sent_twice()
     {
-        Record(Nov30, DatagramParserTests.TlsaSuccess);
+        await Record(Nov30, DatagramParserTests.TlsaSuccess);
         var run = await _sender.RunAsync(Nov30, default);
         Assert.Single(run.Generated);
-        Record(Nov30, DatagramParserTests.TlsaSuccess);
+        await Record(Nov30, DatagramParserTests.TlsaSuccess);
         _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
         Assert.Empty((await _sender.RunAsync(null, default)).Generated);
         Assert.Single(_mail.Sent);
@@ -186,29 +186,29 @@ public sealed class ReportSenderTests : IDisposable
     [Fact]
     public async Task A_domain_whose_record_has_no_usable_rua_is_recorded_but_not_sent()
     {
-        Record(Nov30, DatagramParserTests.TlsaSuccess.Replace("rua=mailto:tlsrpt@company-y.example", "rua=http://insecure.example/", StringComparison.Ordinal));
+        await Record(Nov30, DatagramParserTests.TlsaSuccess.Replace("rua=mailto:tlsrpt@company-y.example", "rua=http://insecure.example/", StringComparison.Ordinal));
         _time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero));
         var run = await _sender.RunAsync(null, default);
         Assert.Single(run.Generated);
         Assert.Empty(_mail.Sent);
-        Assert.StartsWith("not sent: rua entry 'http://insecure.example/'", Assert.Single(_store.Deliveries(Nov30)).Status, StringComparison.Ordinal);
+        Assert.StartsWith("not sent: rua entry 'http://insecure.example/'", Assert.Single((await _store.DeliveriesAsync(Nov30, default))).Status, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Counts_survive_reopening_the_database()
+    public async Task Counts_survive_reopening_the_database()
     {
-        Record(Nov30, DatagramParserTests.TlsaSuccess, DatagramParserTests.TlsaSuccess);
+        await Record(Nov30, DatagramParserTests.TlsaSuccess, DatagramParserTests.TlsaSuccess);
         _store.Dispose();
         using var reopened = new SessionStore(Path.Combine(_dir, "tlsrpt.db"));
-        Assert.Equal(2, Assert.Single(reopened.Tallies(Nov30, "company-y.example")).Successful);
+        Assert.Equal(2, Assert.Single((await reopened.TalliesAsync(Nov30, "company-y.example", default))).Successful);
     }
 
     [Fact]
-    public void Old_days_are_pruned()
+    public async Task Old_days_are_pruned()
     {
-        Record(Nov30, DatagramParserTests.TlsaSuccess);
-        Assert.True(_store.Prune(Nov30.AddDays(1)) > 0);
-        Assert.Empty(_store.Tallies(Nov30, "company-y.example"));
+        await Record(Nov30, DatagramParserTests.TlsaSuccess);
+        Assert.True(await _store.PruneAsync(Nov30.AddDays(1), default) > 0);
+        Assert.Empty(await _store.TalliesAsync(Nov30, "company-y.example", default));
     }
 
     public void Dispose()

@@ -76,9 +76,9 @@ public sealed class ControlConnectionHandler(PolicyCacheAdmin cache, LiveSetting
     }
 
     /// <summary>What Postfix gets now per domain: overrides first, as the socketmap answers them.</summary>
-    private byte[] Items(IReadOnlyList<Cache.CacheItem> cached, LiveSettings.Snapshot live, string? only)
+    private byte[] Items(IReadOnlyList<Core.Caching.CacheItem> cached, LiveSettings.Snapshot live, string? only)
     {
-        var items = Cache.CacheItem.WithOverrides(cached, live.Overrides, time.GetUtcNow());
+        var items = Core.Caching.CacheItem.WithOverrides(cached, live.Overrides, time.GetUtcNow());
         return JsonSerializer.SerializeToUtf8Bytes([.. items.Where(i => only is null || i.Domain == only)], ControlJson.Default.ListCacheItem);
     }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Configuration;
 
 namespace Portcullis.Hosting.Control;

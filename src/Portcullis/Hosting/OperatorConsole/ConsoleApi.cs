@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Cli;
 using Portcullis.Configuration;
 using Portcullis.Dns;

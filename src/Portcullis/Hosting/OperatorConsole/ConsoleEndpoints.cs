@@ -54,9 +54,9 @@ public static class ConsoleEndpoints
                     ? Results.Json(await api.RefreshAsync(d, ct), ConsoleJson.Default.RefreshResult) : BadDomain(q["name"]),
                 (true, "/api/domain/purge") => Domain(q["name"]) is { } d
                     ? Results.Json(await api.PurgeAsync(d, ct), ConsoleJson.Default.PurgeResult) : BadDomain(q["name"]),
-                (false, "/api/tlsrpt/received") => Results.Json(TlsRptViews.Received(services.GetRequiredService<IReportStore>(), Since(services, q["days"])),
+                (false, "/api/tlsrpt/received") => Results.Json(await TlsRptViews.ReceivedAsync(services.GetRequiredService<IReportStore>(), Since(services, q["days"]), ct),
                     ConsoleJson.Default.Received),
-                (false, "/api/tlsrpt/sent") => Results.Json(TlsRptViews.Sent(services.GetRequiredService<TlsRpt.Sending.SessionStore>(), Since(services, q["days"])),
+                (false, "/api/tlsrpt/sent") => Results.Json(await TlsRptViews.SentAsync(services.GetRequiredService<TlsRpt.Sending.SessionStore>(), Since(services, q["days"]), ct),
                     ConsoleJson.Default.Sent),
                 (false, "/api/domains") => Results.Json(OwnDomainsView.Build(services.GetRequiredService<Settings>(),
                     services.GetRequiredService<IReadinessSource>(), services.GetRequiredService<TimeProvider>().GetUtcNow()), ConsoleJson.Default.OwnDomains),

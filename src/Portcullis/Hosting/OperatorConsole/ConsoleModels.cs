@@ -11,7 +11,7 @@ public sealed record Overview(DateTimeOffset Now, DateTimeOffset StartedAt, long
     IReadOnlyList<WindowCount> StoreFailures, IReadOnlyList<WindowCount> Refresh, IReadOnlyList<WindowCount> ReportsReceived);
 
 /// <summary>One page of the cache list.</summary>
-public sealed record CachePage(string Query, int Page, int PageSize, int Total, IReadOnlyList<Cache.CacheItem> Items);
+public sealed record CachePage(string Query, int Page, int PageSize, int Total, IReadOnlyList<Core.Caching.CacheItem> Items);
 
 public sealed record PurgeResult(string Domain, int Purged);
 
@@ -45,7 +45,7 @@ public sealed record ApiError(string Error);
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(Overview))]
 [JsonSerializable(typeof(CachePage))]
-[JsonSerializable(typeof(Cache.CacheItem))]
+[JsonSerializable(typeof(Core.Caching.CacheItem))]
 [JsonSerializable(typeof(PurgeResult))]
 [JsonSerializable(typeof(RefreshResult))]
 [JsonSerializable(typeof(Received))]

@@ -12,9 +12,9 @@ public static class TlsRptViews
 {
     public const int MaxRows = 2000, DefaultDays = 30, MaxDays = 400;
 
-    public static Received Received(IReportStore store, DateOnly since)
+    public static async Task<Received> ReceivedAsync(IReportStore store, DateOnly since, CancellationToken ct)
     {
-        var page = store.Summary(since, null, MaxRows);
+        var page = await store.SummaryAsync(since, null, MaxRows, ct);
         var domains = page.Rows.GroupBy(r => r.PolicyDomain, StringComparer.Ordinal)
             .Select(g => Domain(g.Key, [.. g]))
             .OrderBy(d => d.Domain, StringComparer.Ordinal)
@@ -45,7 +45,8 @@ public static class TlsRptViews
             [.. rows.SelectMany(r => r.Reporters).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(SqlReportStore.MaxReportersShown)]);
     }
 
-    public static Sent Sent(SessionStore store, DateOnly since) => new(since, store.Deliveries(since));
+    public static async Task<Sent> SentAsync(SessionStore store, DateOnly since, CancellationToken ct) =>
+        new(since, await store.DeliveriesAsync(since, ct));
 
     /// <summary>Counts are saturated in the store (at 9e18); their sum saturates too instead of overflowing.</summary>
     private static long Sum(IEnumerable<long> values)

@@ -111,7 +111,7 @@ public sealed class DatagramCollector(string path, UnixFileMode mode, SessionSto
                 batch.Add(item);
             try
             {
-                store.Record(batch);
+                await store.RecordAsync(batch, CancellationToken.None); // drained to the end, like the queue
                 Count(batch);
             }
             catch (Exception ex)

@@ -22,7 +22,7 @@ public sealed class ReportSchedule(ReportSender sender, SessionStore store, int 
                 var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
                 if (today != pruned)
                 {
-                    int n = store.Prune(today.AddDays(-retentionDays));
+                    int n = await store.PruneAsync(today.AddDays(-retentionDays), ct);
                     if (n > 0)
                         log.LogInformation("Forgot {Rows} TLS-RPT row(s) older than {Days} days", n, retentionDays);
                     pruned = today;

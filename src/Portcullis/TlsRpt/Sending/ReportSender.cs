@@ -22,32 +22,30 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
         var now = time.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var generated = new List<string>();
-        var due = store.Unreported(day is { } d && d >= today ? d.AddDays(1) : today)
+        var due = (await store.UnreportedAsync(day is { } d && d >= today ? d.AddDays(1) : today, ct))
             .Where(x => x.Day == day || (x.Day < today && planner.IsDue(x.Day, x.Domain, now)));
         foreach (var (reportDay, domain) in due)
         {
-            if (Generate(reportDay, domain, now) is { } id)
+            if (await GenerateAsync(reportDay, domain, now, ct) is { } id)
                 generated.Add(id);
         }
         var delivered = new List<string>();
         var failed = new List<string>();
-        foreach (var pending in store.DueDeliveries(now))
+        foreach (var pending in await store.DueDeliveriesAsync(now, ct))
         {
             ct.ThrowIfCancellationRequested();
-            if (!store.TryClaim(pending, now, TimeSpan.FromMinutes(10)))
+            if (!await store.TryClaimAsync(pending, now, TimeSpan.FromMinutes(10), ct))
                 continue; // another run (daemon or CLI) is delivering it
-            // The submitter the report was generated with (its id ends in @SUBMITTER), even if the configuration changed since.
-            string submitter = pending.ReportId[(pending.ReportId.LastIndexOf('@') + 1)..];
-            var report = new OutgoingReport(pending.ReportId, pending.Domain, pending.Day, submitter, pending.Json);
+            var report = new OutgoingReport(pending.ReportId, pending.Domain, pending.Day, pending.Submitter, pending.Json);
             var result = await DeliverAsync(report, pending.Destination, ct);
             var after = time.GetUtcNow();
-            var next = result.Delivered || result.Permanent ? null : planner.NextAttempt(pending.FirstAttempt ?? after, pending.Attempts + 1, after);
-            store.Attempted(pending, result.Delivered, result.Error, next, after);
+            var next = result.Outcome != DeliveryOutcome.Retry ? null : planner.NextAttempt(pending.FirstAttempt ?? after, pending.Attempts + 1, after);
+            await store.AttemptedAsync(pending, result.Outcome == DeliveryOutcome.Delivered, result.Error, next, after, ct);
             string what = $"{pending.ReportId} to {pending.Destination}";
-            string outcome = result.Delivered ? "sent" : next is null ? "failed" : "retry";
+            string outcome = result.Outcome == DeliveryOutcome.Delivered ? "sent" : next is null ? "failed" : "retry";
             metrics?.TlsRptDeliveries.Add(1, new System.Diagnostics.TagList
                 { { "kind", pending.Destination.Kind.ToString().ToLowerInvariant() }, { "outcome", outcome } });
-            if (result.Delivered)
+            if (result.Outcome == DeliveryOutcome.Delivered)
             {
                 log.LogInformation("TLS-RPT report {What} delivered", what);
                 delivered.Add(what);
@@ -70,7 +68,7 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
     private async Task<DeliveryResult> DeliverAsync(OutgoingReport report, ReportDestination to, CancellationToken ct)
     {
         if (!transports.TryGetValue(to.Kind, out var transport))
-            return DeliveryResult.Fail($"no transport for {to}");
+            return DeliveryResult.GiveUp($"no transport for {to}");
         try
         {
             return await transport.DeliverAsync(report, to, ct);
@@ -81,17 +79,17 @@ public sealed class ReportSender(SessionStore store, ReportPlanner planner, Repo
         }
     }
 
-    private string? Generate(DateOnly day, string domain, DateTimeOffset now)
+    private async Task<string?> GenerateAsync(DateOnly day, string domain, DateTimeOffset now, CancellationToken ct)
     {
-        var tallies = store.Tallies(day, domain);
+        var tallies = await store.TalliesAsync(day, domain, ct);
         if (tallies.Count == 0)
             return null;
         string reportId = $"{day:yyyyMMdd}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}@{who.Submitter}";
         string json = ReportDocument.Json(day, reportId, who, tallies);
-        string? record = store.PolicyRecord(day, domain);
+        string? record = await store.PolicyRecordAsync(day, domain, ct);
         var (destinations, problem) = record is null ? ([], "Postfix reported no _smtp._tls record") : ReportDestination.FromRecord(record);
         long ok = tallies.Sum(t => t.Successful), failed = tallies.Sum(t => t.Failed);
-        if (!store.AddReport(day, domain, reportId, json, destinations, problem is null ? null : "not sent: " + problem, (ok, failed), now))
+        if (!await store.AddReportAsync(day, domain, reportId, who.Submitter, json, destinations, problem is null ? null : "not sent: " + problem, (ok, failed), now, ct))
             return null;
         if (problem is not null)
             log.LogWarning("TLS-RPT report for {Domain} {Day:yyyy-MM-dd} not sent: {Problem}", domain, day, problem);

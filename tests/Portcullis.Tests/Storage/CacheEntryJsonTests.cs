@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Portcullis.Cache;
+using Portcullis.Storage;
 using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 using Xunit;
 
-namespace Portcullis.Tests.Cache;
+namespace Portcullis.Tests.Storage;
 
 /// <summary>
 /// The stored JSON comes from a source-generated context (AOT-safe). Caches written by earlier

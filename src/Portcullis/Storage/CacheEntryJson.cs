@@ -1,9 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 
-namespace Portcullis.Cache;
+namespace Portcullis.Storage;
 
 /// <summary>The stored form of a cache entry: JSON, so every backend stores the same bytes.</summary>
 public static class CacheEntryJson
@@ -12,24 +13,16 @@ public static class CacheEntryJson
 
     public static string Serialize(DaneCacheEntry entry) => JsonSerializer.Serialize(entry, CacheJsonContext.Default.DaneCacheEntry);
 
-    public static DaneCacheEntry? DeserializeDane(string json)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, CacheJsonContext.Default.DaneCacheEntry);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Null for unreadable data (e.g. written by an incompatible version): treated as a miss.</summary>
-    public static StsCacheEntry? Deserialize(string json)
+    public static StsCacheEntry? Deserialize(string json) => Read(json, CacheJsonContext.Default.StsCacheEntry);
+
+    public static DaneCacheEntry? DeserializeDane(string json) => Read(json, CacheJsonContext.Default.DaneCacheEntry);
+
+    private static T? Read<T>(string json, JsonTypeInfo<T> type) where T : class
     {
         try
         {
-            return JsonSerializer.Deserialize(json, CacheJsonContext.Default.StsCacheEntry);
+            return JsonSerializer.Deserialize(json, type);
         }
         catch (JsonException)
         {

@@ -2,7 +2,7 @@ using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
 
-namespace Portcullis.Cache;
+namespace Portcullis.Core.Caching;
 
 /// <summary>
 /// One domain's cached state as the cache tools show it. <see cref="Answer"/> is what the cached

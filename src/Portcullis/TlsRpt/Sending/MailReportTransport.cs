@@ -1,45 +1,9 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Authentication;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
 using Portcullis.Core.TlsRpt.Sending;
-using Portcullis.Dns;
-using Portcullis.Core.Dns;
 
 namespace Portcullis.TlsRpt.Sending;
-
-/// <summary>A report ready to send: RFC 8460 JSON, its gzip form and the §5.3 names.</summary>
-public sealed record OutgoingReport(string ReportId, string Domain, DateOnly Day, string Submitter, string Json)
-{
-    public byte[] Gzip { get; } = ReportDocument.Gzip(Json);
-    public string FileName => ReportDocument.FileName(Submitter, Domain, Day, ReportId.Split('@')[0]);
-    public string Subject => ReportDocument.Subject(Domain, Submitter, ReportId);
-}
-
-/// <summary>What one delivery attempt did: delivered, or an error that is worth retrying or not.</summary>
-public sealed record DeliveryResult(bool Delivered, bool Permanent, string? Error)
-{
-    public static readonly DeliveryResult Ok = new(true, false, null);
-    public static DeliveryResult Retry(string error) => new(false, false, error);
-    public static DeliveryResult Fail(string error) => new(false, true, error);
-}
-
-public interface IReportTransport
-{
-    Task<DeliveryResult> DeliverAsync(OutgoingReport report, ReportDestination to, CancellationToken ct);
-}
-
-public sealed record SmtpOptions(string Host, int Port, Configuration.SmtpTls Tls, string Username, string Password, string MailFrom, TimeSpan Timeout)
-{
-    /// <summary>DKIM signing of report mails (RFC 8460 §5.3 requires a DKIM signature); null: the relay signs.</summary>
-    public DkimOptions? Dkim { get; init; }
-}
-
-/// <summary>A PEM RSA private key file, the signing domain (d=) and selector (s=).</summary>
-public sealed record DkimOptions(string KeyFile, string Domain, string Selector);
 
 /// <summary>
 /// rua=mailto: (RFC 8460 §5.3): a multipart/report; report-type="tlsrpt" message with the gzip
@@ -116,7 +80,7 @@ public sealed class MailReportTransport(SmtpOptions options, TimeProvider time) 
         }
         catch (ParseException ex)
         {
-            return DeliveryResult.Fail($"'{to.Address}' is not a usable mail address: {ex.Message}");
+            return DeliveryResult.GiveUp($"'{to.Address}' is not a usable mail address: {ex.Message}");
         }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(options.Timeout);
@@ -132,7 +96,7 @@ public sealed class MailReportTransport(SmtpOptions options, TimeProvider time) 
         catch (SmtpCommandException ex)
         {
             string error = $"SMTP {options.Host}:{options.Port} said {(int)ex.StatusCode} {ex.Message}";
-            return (int)ex.StatusCode >= 500 ? DeliveryResult.Fail(error) : DeliveryResult.Retry(error);
+            return (int)ex.StatusCode >= 500 ? DeliveryResult.GiveUp(error) : DeliveryResult.Retry(error);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -144,61 +108,4 @@ public sealed class MailReportTransport(SmtpOptions options, TimeProvider time) 
             return DeliveryResult.Retry($"SMTP {options.Host}:{options.Port}: {ex.Message}");
         }
     }
-}
-
-/// <summary>
-/// rua=https: (RFC 8460 §5.4): POST the gzip report as application/tlsrpt+gzip; 2xx is success.
-/// The host is resolved through the configured resolver and, like policy fetches, refused on
-/// non-public addresses (the URL comes from someone else's DNS). Redirects are not followed.
-/// </summary>
-public sealed class HttpsReportTransport : IReportTransport, IDisposable
-{
-    private readonly HttpClient _http;
-    private readonly TimeSpan _timeout;
-
-    public HttpsReportTransport(IDnsResolver dns, bool allowNonPublic, TimeSpan timeout)
-    {
-        _timeout = timeout;
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            UseProxy = false,
-            PooledConnectionLifetime = TimeSpan.Zero,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            SslOptions = new SslClientAuthenticationOptions { EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13 },
-            ConnectCallback = (ctx, ct) => Http.PolicyFetcher.ConnectAsync(dns, ctx.DnsEndPoint, allowNonPublic, ct),
-        };
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-    }
-
-    public async Task<DeliveryResult> DeliverAsync(OutgoingReport report, ReportDestination to, CancellationToken ct)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(_timeout);
-        try
-        {
-            using var content = new ByteArrayContent(report.Gzip);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/tlsrpt+gzip");
-            using var request = new HttpRequestMessage(HttpMethod.Post, to.Address) { Content = content, Version = HttpVersion.Version11 };
-            request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Portcullis", "1.0"));
-            using var response = await _http.SendAsync(request, cts.Token);
-            int status = (int)response.StatusCode;
-            if (status is >= 200 and < 300)
-                return DeliveryResult.Ok;
-            string error = $"{to.Address}: HTTP {status}";
-            // Client errors will not change on retry, except timeouts and rate limits.
-            return status is >= 400 and < 500 and not 408 and not 429 ? DeliveryResult.Fail(error) : DeliveryResult.Retry(error);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return DeliveryResult.Retry($"{to.Address}: timed out after {_timeout.TotalSeconds:0} s");
-        }
-        catch (HttpRequestException ex)
-        {
-            return DeliveryResult.Retry($"{to.Address}: {Http.PolicyFetcher.Innermost(ex).Message}");
-        }
-    }
-
-    public void Dispose() => _http.Dispose();
 }

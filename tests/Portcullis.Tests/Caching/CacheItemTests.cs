@@ -1,9 +1,9 @@
-using Portcullis.Cache;
+using Portcullis.Core.Caching;
 using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 using Portcullis.Core.Policy;
 
-namespace Portcullis.Tests.Cache;
+namespace Portcullis.Tests.Caching;
 
 /// <summary>What the cache tools say Postfix gets now: from cache only while the daemon would answer from it.</summary>
 public sealed class CacheItemTests
