@@ -12,7 +12,9 @@ public static class ConsoleSetup
         services.AddSingleton(_ => settings.Config.Console.Listen.Count > 0 ? ConsoleAuth.Load(settings) : ConsoleAuth.Open);
         services.AddSingleton<ConsoleStats>();
         services.AddSingleton<ConsoleApi>();
-        services.TryAddSingleton<IReadinessSource, NoReadiness>();
+        // The daemon always registers its own-domain monitor (idle when monitoring is off or there are no own domains).
+        services.TryAddSingleton<IReadinessSource>(sp => sp.GetService<Jobs.OwnDomainMonitor>() is { } monitor
+            ? new MonitorReadiness(monitor, sp.GetRequiredService<TimeProvider>()) : new NoReadiness());
     }
 
     /// <summary>The console's unix sockets are the daemon user's only (mode 0600), like the control socket.</summary>

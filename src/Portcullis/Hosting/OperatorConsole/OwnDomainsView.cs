@@ -16,7 +16,7 @@ public interface IReadinessSource
 public sealed class NoReadiness : IReadinessSource
 {
     public Readiness For(string domain) =>
-        new(false, null, "no monitoring of own domains in this daemon yet: run `portcullis check " + domain + "`");
+        new(false, null, "not monitored (monitoring.enabled is off): run `portcullis check " + domain + "`");
 }
 
 /// <summary>The configured <c>publish.domains</c>: mode, mx, the policy id, and days left on the configured certificate.</summary>
