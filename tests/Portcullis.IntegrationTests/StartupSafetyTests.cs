@@ -337,7 +337,7 @@ public sealed class StartupSafetyTests : IDisposable
                      $"Listener: socketmap on 127.0.0.1:{tcp}",
                      $"Listener: control (cache commands) on unix:{_dir}/cache.sock (mode 0600)",
                      $"Listener: metrics (GET /metrics) on http://127.0.0.1:{metrics}",
-                     $"Listener: TLS-RPT reports (POST, summary page) on http://127.0.0.1:{reports}",
+                     $"Listener: TLS-RPT reports (POST only) on http://127.0.0.1:{reports}",
                      $"Listener: TLS-RPT collector (datagrams from Postfix) on unix:{collect} (mode 0660)",
                  })
             Assert.Contains(expected, daemon.Output);

@@ -99,10 +99,15 @@ public sealed class TlsRptReceiveTests : IDisposable
         Assert.Contains("portcullis_tlsrpt_sessions_total{policy_domain=\"example.com\",result=\"success\"} 95", metrics);
         Assert.Contains("portcullis_tlsrpt_failure_sessions_total{policy_domain=\"example.com\",result_type=\"certificate-expired\"} 10", metrics);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/", _ct)).StatusCode); // the page is not on the public listener
-        string page = await http.GetStringAsync($"http://127.0.0.1:{consolePort}/", _ct);
-        Assert.Contains("<svg", page);
-        Assert.Contains("<td class=\"l\">example.org</td>", page);
-        Assert.Contains("certificate-expired 10 (192.0.2.7)", page);
+        // The operator console (its own listener) shows everything stored: the page and its JSON API.
+        Assert.Contains("<title>", await http.GetStringAsync($"http://127.0.0.1:{consolePort}/", _ct));
+        using var received = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{consolePort}/api/tlsrpt/received", _ct));
+        var domains = received.RootElement.GetProperty("domains").EnumerateArray().ToDictionary(d => d.GetProperty("domain").GetString()!);
+        Assert.Equal(["example.com", "example.org"], domains.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal((95, 10), (domains["example.com"].GetProperty("successful").GetInt64(), domains["example.com"].GetProperty("failed").GetInt64()));
+        var failure = Assert.Single(domains["example.com"].GetProperty("failure_types").EnumerateArray());
+        Assert.Equal(("certificate-expired", 10, "192.0.2.7"), (failure.GetProperty("result_type").GetString(), failure.GetProperty("sessions").GetInt64(),
+            Assert.Single(failure.GetProperty("sending_ips").EnumerateArray()).GetString()));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{metricsPort}/", _ct)).StatusCode);
     }
 

@@ -108,7 +108,8 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
         var stored = Assert.Single((await store.SummaryAsync(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-10)), null, 10, _ct)).Rows);
         Assert.Equal(("pg.example", 12L, 1L), (stored.PolicyDomain, stored.Successful, stored.Failed));
         Assert.Equal(("tlsa-invalid", 1L), (stored.Failures[0].ResultType, stored.Failures[0].Sessions));
-        string page = await http.GetStringAsync($"http://{consoleB}/", _ct);
-        Assert.Contains("pg.example", page);
+        // B's operator console shows the report A stored.
+        string page = await http.GetStringAsync($"http://{consoleB}/api/tlsrpt/received", _ct);
+        Assert.Contains("\"domain\":\"pg.example\"", page);
     }
 }
