@@ -12,7 +12,8 @@ namespace Portcullis.Tests.Observability;
 /// </summary>
 public sealed partial class AlertRulesTests
 {
-    private static HashSet<string> KnownMetrics()
+    /// <summary>Every instrument name the daemon's meter publishes (also read by <see cref="DashboardTests"/>).</summary>
+    internal static HashSet<string> KnownMetrics()
     {
         var known = new HashSet<string>(StringComparer.Ordinal);
         using var listener = new MeterListener

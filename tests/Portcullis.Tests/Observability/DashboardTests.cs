@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Portcullis.Observability;
@@ -18,18 +17,7 @@ public sealed partial class DashboardTests
             .Select(t => t.GetProperty("expr").GetString()!).ToList();
         Assert.True(exprs.Count >= 10);
 
-        var known = new HashSet<string>(StringComparer.Ordinal);
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (i, _) =>
-            {
-                if (i.Meter.Name == PortcullisMetrics.MeterName)
-                    known.Add(i.Name);
-            },
-        };
-        listener.Start();
-        using var metrics = new PortcullisMetrics();
-        metrics.ObserveGauges(() => 0, () => 1);
+        var known = AlertRulesTests.KnownMetrics();
 
         var used = exprs.SelectMany(e => MetricName().Matches(e).Select(m => m.Value))
             .Select(n => Regex.Replace(n, "_(bucket|sum|count)$", "")).Distinct().ToList();
