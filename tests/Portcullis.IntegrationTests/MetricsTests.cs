@@ -83,7 +83,8 @@ public sealed class MetricsTests(MtaStsWorldFixture world) : IClassFixture<MtaSt
         return await reader.ReadToEndAsync(_ct);
     }
 
-    private static Dictionary<string, double> Parse(string exposition)
+    /// <summary>A Prometheus text exposition as series → value (also read by OwnDomainMonitoringTests).</summary>
+    internal static Dictionary<string, double> Parse(string exposition)
     {
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (string line in exposition.Split('\n'))

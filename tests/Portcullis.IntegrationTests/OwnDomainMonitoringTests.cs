@@ -76,7 +76,7 @@ public sealed class OwnDomainMonitoringTests : IAsyncLifetime
 
         await using var daemon = await DaemonProcess.StartAsync(_dns.ResolverEndpoint, _ca.ChildEnvironment, Path.Combine(_dir, "cache.db"), yaml, _ct);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        async Task<Dictionary<string, double>> Scrape() => Parse(await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", _ct));
+        async Task<Dictionary<string, double>> Scrape() => MetricsTests.Parse(await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", _ct));
         string Check(string domain, string check) => $"portcullis_own_domain_check{{check=\"{check}\",domain=\"{domain}\"}}";
         async Task<Dictionary<string, double>> Until(Func<Dictionary<string, double>, bool> condition, string what)
         {
@@ -127,17 +127,4 @@ public sealed class OwnDomainMonitoringTests : IAsyncLifetime
     }
 
     private static int Count(string text, string what) => (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
-
-    private static Dictionary<string, double> Parse(string exposition)
-    {
-        var values = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (string line in exposition.Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#')
-                continue;
-            int space = line.LastIndexOf(' ');
-            values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
-        }
-        return values;
-    }
 }
