@@ -34,7 +34,12 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
     nsd unbound ldnsutils postfix openssl dnsutils ca-certificates systemd redis-server postgresql iproute2 curl \
-    debootstrap lintian dpkg-dev clang zlib1g-dev haproxy pebble certbot knot chromium nodejs npm
+    debootstrap lintian dpkg-dev clang zlib1g-dev haproxy pebble certbot knot chromium
+# Node.js and npm only when missing: a machine may already have them from another source (NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt-get install -y --no-install-recommends nodejs npm
+fi
 
 # The tests run their own instances on random loopback ports; system services are not needed.
 # Stopping them is best effort (there may be no systemd, e.g. in containers).
