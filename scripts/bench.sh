@@ -3,7 +3,8 @@
 # side by side with Debian's postfix-mta-sts-resolver. Runs in its own network namespace so both
 # servers resolve through the same DNSSEC test world. As root. Extra arguments go to the
 # benchmark: --seconds N (per run, default 10), --connections N (16), --domains N (100000), --no-peer,
-# --binary PATH (also time the start of a published binary, e.g. /usr/bin/portcullis), --pin.
+# --binary PATH (also time the start of a published binary, e.g. /usr/bin/portcullis), --pin,
+# --hold N (keep the daemon N s after the memory fill, for a heap dump).
 # The floor (bench/floor/floor.c, a fixed-reply epoll server) runs in the same run; every row is
 # also printed as a ratio to it.
 set -euo pipefail

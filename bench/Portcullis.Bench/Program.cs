@@ -100,6 +100,12 @@ if (runs.Overlaps(["cached", "uncached", "memory"]))
         if (args.Contains("--gc-metrics"))
             Console.WriteLine(await GcMetrics(daemon.Port));
         Console.WriteLine($"filled {bulk} domains in {fill.Elapsed.TotalSeconds:0.0} s ({filled.Errors} errors)");
+        // --hold N: keep the filled daemon N seconds, e.g. for `dotnet-gcdump collect -p PID` on the JIT build.
+        if (Arg("--hold", 0) is > 0 and var hold)
+        {
+            Console.WriteLine($"holding daemon pid {daemon.Pid} for {hold} s");
+            await Task.Delay(TimeSpan.FromSeconds(hold));
+        }
     }
 }
 

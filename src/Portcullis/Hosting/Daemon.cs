@@ -45,9 +45,7 @@ public static class Daemon
         bool control = settings.ControlSocket is { } controlPath && await PrepareControlSocketAsync(controlPath, ct);
         ListenFailure.Probe([.. (activated ? [] : settings.Listen).Concat(settings.MetricsListen).Concat(settings.ReportListen).Concat(settings.ConsoleListen)
             .OfType<ListenEndpoint.Tcp>().Select(l => l.EndPoint)]);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Host.UseSystemd();
-        ConsoleLogging.Configure(builder.Logging, config.LogLevel);
+        var builder = KestrelHost.CreateBuilder(config.LogLevel);
         builder.Services.AddPortcullis(settings);
         builder.Services.AddSingleton(sp => new LiveSettings(settings, configPath, sp.GetRequiredService<ILogger<LiveSettings>>()));
 

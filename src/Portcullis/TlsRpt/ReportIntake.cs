@@ -70,13 +70,16 @@ public sealed class ReportIntake : IDisposable
     private void Loop()
     {
         Nice(WorkerNice);
-        byte[] scratch = new byte[ReportInput.MaxReportBytes + 1];
+        // Allocated at the first report, not at start: most daemons receive none, and 10 MB per worker would be
+        // most of an idle daemon's heap.
+        byte[]? scratch = null;
         foreach (var item in _queue.GetConsumingEnumerable())
         {
             if (Interlocked.CompareExchange(ref item.State, 1, 0) != 0)
                 continue;
             try
             {
+                scratch ??= new byte[ReportInput.MaxReportBytes + 1];
                 item.Done.SetResult(item.Run(scratch));
             }
             catch (Exception ex)
