@@ -70,7 +70,7 @@ public static class Daemon
         if (config.Tlsrpt.ReceiveListen.Count > 0 && config.Tlsrpt.Store == "sqlite")
             Configuration.DataFiles.PrepareDatabase(settings.ReportsDatabase, "tlsrpt.reports_database");
         if (config.Tlsrpt.CollectSocket.Length > 0 || config.Tlsrpt.Send.Enabled)
-            _ = app.Services.GetRequiredService<TlsRpt.Sending.SessionStore>();
+            _ = app.Services.GetRequiredService<Storage.Sessions.SessionStore>();
         // Verdicts computed before the self-test would be capped at "dane" and cached: test first.
         await app.Services.GetRequiredService<ResolverHealth>().CheckAsync(ct);
         // Sockets are created 0600 under a restrictive umask and widened to socket_permissions only once bound.

@@ -104,7 +104,7 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
         }
         Assert.Equal(System.Net.HttpStatusCode.Created, await Post(portA));
         Assert.Equal(System.Net.HttpStatusCode.OK, await Post(portB)); // the other receiver already has it
-        using var store = new Portcullis.TlsRpt.PostgresReportStore(_postgres.ConnectionString, prefix, 1 << 30);
+        using var store = new Portcullis.Storage.Reports.PostgresReportStore(_postgres.ConnectionString, prefix, 1 << 30);
         var stored = Assert.Single((await store.SummaryAsync(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-10)), null, 10, _ct)).Rows);
         Assert.Equal(("pg.example", 12L, 1L), (stored.PolicyDomain, stored.Successful, stored.Failed));
         Assert.Equal(("tlsa-invalid", 1L), (stored.Failures[0].ResultType, stored.Failures[0].Sessions));

@@ -1,13 +1,14 @@
 using System.Data.Common;
 using Npgsql;
+using Portcullis.Core.TlsRpt;
 
-namespace Portcullis.TlsRpt;
+namespace Portcullis.Storage.Reports;
 
 /// <summary>
 /// Received TLS-RPT reports in PostgreSQL (<c>tlsrpt.store: postgres</c>), so several receiving
 /// servers behind one rua=https:// name, or a mailbox importer elsewhere, share one view. Tables
 /// <c>PREFIX_tlsrpt_received</c> and the summary tables beside it, created on first use (the connection policy of
-/// <see cref="Storage.PostgresConnections"/>: seconds, not Npgsql's defaults); a repeated
+/// <see cref="PostgresConnections"/>: seconds, not Npgsql's defaults); a repeated
 /// report-id is not stored again. The quota counts the size of these tables.
 /// </summary>
 public sealed class PostgresReportStore : SqlReportStore
@@ -18,11 +19,11 @@ public sealed class PostgresReportStore : SqlReportStore
 
     public PostgresReportStore(string connectionString, string prefix, long quotaBytes) : base(prefix + "_tlsrpt_", quotaBytes)
     {
-        _db = Storage.PostgresConnections.Create(connectionString);
+        _db = PostgresConnections.Create(connectionString);
         _prefix = prefix;
     }
 
-    protected override int StatementTimeoutSeconds => Storage.PostgresConnections.CommandTimeoutSeconds;
+    protected override int StatementTimeoutSeconds => PostgresConnections.CommandTimeoutSeconds;
 
     protected override DbConnection Open() => _db.OpenConnection();
 
@@ -41,7 +42,7 @@ public sealed class PostgresReportStore : SqlReportStore
         Exec(db, null, $"ALTER TABLE {legacy} RENAME TO {legacy}_moved");
     }
 
-    protected override void InsertReceived(DbConnection db, DbTransaction tx, Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw,
+    protected override void InsertReceived(DbConnection db, DbTransaction tx, TlsRptReport report, ReadOnlyMemory<byte> raw,
         DateTimeOffset received)
     {
         using var cmd = Command(db, tx, $"INSERT INTO {T("received")} VALUES (@id, @org, @s, @e, @r, @raw)", ("id", report.ReportId),

@@ -2,14 +2,14 @@ using Portcullis.Dns;
 
 namespace Portcullis.Configuration;
 
-/// <summary>The rules of publish.readiness and each domain's max_age_steps and dns_update (called by ConfigLoader.Validate).</summary>
-internal static class RolloutValidation
+/// <summary>The rules of publish.readiness and each domain's max_age_steps and dns_update (called by ConfigLoader.Validate after PublishRules).</summary>
+internal static class RolloutRules
 {
     public static void Validate(PortcullisConfig c, Action<string> err)
     {
         var r = c.Publish.Readiness;
-        if (r.WindowDays < 1 || r.WindowDays > TlsRpt.SqlReportStore.MaxDays)
-            err($"publish.readiness.window_days: between 1 and {TlsRpt.SqlReportStore.MaxDays}");
+        if (r.WindowDays < 1 || r.WindowDays > Storage.Reports.SqlReportStore.MaxDays)
+            err($"publish.readiness.window_days: between 1 and {Storage.Reports.SqlReportStore.MaxDays}");
         if (r.MinDays < 0 || r.MinDays > r.WindowDays)
             err("publish.readiness.min_days: between 0 and window_days");
         if (r.MinOrganizations < 0)

@@ -1,8 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Portcullis.Core.TlsRpt.Sending;
-using Portcullis.TlsRpt.Sending;
+using Portcullis.Storage.Sessions;
 
-namespace Portcullis.Tests.TlsRpt;
+namespace Portcullis.Tests.Storage;
 
 /// <summary>The submitter is a column (not parsed back from the report id), added to files of earlier versions.</summary>
 public sealed class SessionStoreSchemaTests : IDisposable

@@ -1,21 +1,22 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Portcullis.Core.TlsRpt;
 
-namespace Portcullis.TlsRpt;
+namespace Portcullis.Storage.Reports;
 
 /// <summary>
 /// Received TLS-RPT reports in their own SQLite file (the default; <c>tlsrpt.reports_database</c>),
 /// apart from the cache and the collector's session counts, so filling it cannot stop either. After a
 /// failure (a full disk) the connection is closed and the next report opens a fresh one.
 /// </summary>
-public sealed class ReportStore : SqlReportStore
+public sealed class SqliteReportStore : SqlReportStore
 {
     private readonly string _path;
     private readonly string? _legacy;
     private SqliteConnection? _db; // kept open between reports; replaced after a failure
 
     /// <param name="legacy">The TLS-RPT database of earlier versions, whose <c>tlsrpt_reports</c> table is moved here once.</param>
-    public ReportStore(string path, long quotaBytes, string? legacy = null) : base("tlsrpt_", quotaBytes)
+    public SqliteReportStore(string path, long quotaBytes, string? legacy = null) : base("tlsrpt_", quotaBytes)
     {
         (_path, _legacy) = (path, legacy);
         // Created owner-only (it lists the domains that report to you), with a one-line error for a path that cannot
@@ -76,7 +77,7 @@ public sealed class ReportStore : SqlReportStore
     }
 
     // A zeroblob of the right size, then the bytes written into it in place.
-    protected override void InsertReceived(DbConnection db, DbTransaction tx, Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw,
+    protected override void InsertReceived(DbConnection db, DbTransaction tx, TlsRptReport report, ReadOnlyMemory<byte> raw,
         DateTimeOffset received)
     {
         Exec(db, tx, $"INSERT INTO {T("received")} VALUES (@id, @org, @s, @e, @r, zeroblob(@n))", ("id", report.ReportId),
@@ -100,34 +101,5 @@ public sealed class ReportStore : SqlReportStore
         _db?.Dispose();
         _db = null;
         base.Dispose();
-    }
-}
-
-/// <summary>Opens the real store on first use and again after opening failed, so a store that cannot
-/// be opened at start (a full disk, a database down) costs 503s, never the daemon.</summary>
-public sealed class OpeningReportStore(Func<IReportStore> open) : IReportStore
-{
-    private readonly Lock _lock = new();
-    private IReportStore? _store;
-
-    private IReportStore Store()
-    {
-        lock (_lock)
-            return _store ??= open();
-    }
-
-    public StoreResult Add(Core.TlsRpt.TlsRptReport report, ReadOnlyMemory<byte> raw, DateTimeOffset received) => Store().Add(report, raw, received);
-
-    public Task<Core.TlsRpt.SummaryPage> SummaryAsync(DateOnly since, string? domain, int maxRows, CancellationToken ct) =>
-        Store().SummaryAsync(since, domain, maxRows, ct);
-
-    public IReadOnlyList<Core.TlsRpt.TlsRptReport> Reports(DateTimeOffset since, int max) => Store().Reports(since, max);
-
-    public DateOnly? LastReportDay(string policyDomain) => Store().LastReportDay(policyDomain);
-
-    public void Dispose()
-    {
-        lock (_lock)
-            _store?.Dispose();
     }
 }
