@@ -1,4 +1,4 @@
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>A unique temporary directory, deleted on dispose unless PORTCULLIS_KEEP_TEST_DIRS is set (for debugging).</summary>
 public sealed class TempDir : IDisposable

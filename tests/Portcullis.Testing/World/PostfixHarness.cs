@@ -1,4 +1,4 @@
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>
 /// A private Postfix configuration directory (main.cf + empty master.cf in a temp dir) for running

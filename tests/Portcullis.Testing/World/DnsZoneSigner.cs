@@ -1,4 +1,4 @@
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>Generates keys, DS records and signed zone files with ldns (ECDSAP256SHA256, KSK + ZSK per zone).</summary>
 internal static class DnsZoneSigner

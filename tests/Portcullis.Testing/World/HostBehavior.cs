@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 public enum CertificateKind
 {

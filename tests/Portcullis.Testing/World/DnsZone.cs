@@ -1,4 +1,4 @@
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>
 /// One zone of the test DNS world. Records are raw zone-file lines relative to the zone's $ORIGIN

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.World;
 
-namespace Portcullis.IntegrationTests.Harness;
+namespace Portcullis.Testing.Harness;
 
 /// <summary>The real `portcullis policy-host` binary, started and waited for until it accepts on an address.</summary>
 public static class PolicyHostProcess

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>
 /// Knot DNS (Debian's knotd) as the authoritative server of one zone on a loopback port: the primary accepts

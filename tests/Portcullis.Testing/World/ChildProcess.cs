@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
-/// <summary>A child process with captured stdout/stderr, killed (whole tree) on dispose.</summary>
+/// <summary>
+/// A child process with captured stdout/stderr, killed (whole tree) on dispose: the one output capture of the
+/// test world (DaemonProcess runs the Portcullis binary through it too).
+/// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -14,6 +17,8 @@ public sealed class ChildProcess : IAsyncDisposable
     public int Id => _process.Id;
 
     public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
 
     /// <summary>Interleaved stdout and stderr captured so far.</summary>
     public string Output
@@ -26,34 +31,55 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     public static ChildProcess Start(string program, IEnumerable<string> args, string? workingDirectory = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        Start(NewStartInfo(program, args, workingDirectory, environment));
+
+    /// <summary>
+    /// Starts <paramref name="psi"/> with stdout and stderr captured into <see cref="Output"/>; stdin is closed
+    /// when <paramref name="psi"/> redirects it, else inherited.
+    /// </summary>
+    public static ChildProcess Start(ProcessStartInfo psi)
     {
-        var psi = NewStartInfo(program, args, workingDirectory);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
-            psi.Environment[k] = v;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
         var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var child = new ChildProcess(p);
         p.OutputDataReceived += (_, e) => child.Append(e.Data);
         p.ErrorDataReceived += (_, e) => child.Append(e.Data);
-        p.Start();
-        p.StandardInput.Close();
+        if (!p.Start())
+            throw new InvalidOperationException("Could not start " + psi.FileName);
+        if (psi.RedirectStandardInput)
+            p.StandardInput.Close();
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return child;
     }
 
     /// <summary>Runs a program to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
         string program, IEnumerable<string> args, string? workingDirectory = null,
-        IReadOnlyDictionary<string, string>? environment = null, CancellationToken ct = default)
+        IReadOnlyDictionary<string, string>? environment = null, CancellationToken ct = default) =>
+        RunAsync(NewStartInfo(program, args, workingDirectory, environment), ct);
+
+    /// <summary>
+    /// Runs <paramref name="psi"/> to completion: stdout and stderr apart, <paramref name="stdin"/> written first when
+    /// <paramref name="psi"/> redirects stdin. A run the caller gives up on (<paramref name="ct"/>) is killed, whole tree.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(ProcessStartInfo psi, CancellationToken ct, string? stdin = null)
     {
-        var psi = NewStartInfo(program, args, workingDirectory);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
-            psi.Environment[k] = v;
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("Could not start " + program);
-        p.StandardInput.Close();
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("Could not start " + psi.FileName);
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
+        if (psi.RedirectStandardInput)
+        {
+            if (stdin is not null)
+                await p.StandardInput.WriteAsync(stdin);
+            p.StandardInput.Close();
+        }
         try
         {
             await p.WaitForExitAsync(ct);
@@ -76,7 +102,9 @@ public sealed class ChildProcess : IAsyncDisposable
         return stdout;
     }
 
-    private static ProcessStartInfo NewStartInfo(string program, IEnumerable<string> args, string? workingDirectory)
+    /// <summary>Output redirected, stdin a pipe that is closed at start (the child reads EOF, never the test's terminal).</summary>
+    private static ProcessStartInfo NewStartInfo(string program, IEnumerable<string> args, string? workingDirectory,
+        IReadOnlyDictionary<string, string>? environment)
     {
         var psi = new ProcessStartInfo(program)
         {
@@ -88,8 +116,13 @@ public sealed class ChildProcess : IAsyncDisposable
         };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+            psi.Environment[k] = v;
         return psi;
     }
+
+    /// <summary>Waits until the process has exited and its output is read to the end.</summary>
+    public Task WaitForExitAsync(CancellationToken ct = default) => _process.WaitForExitAsync(ct);
 
     private void Append(string? line)
     {

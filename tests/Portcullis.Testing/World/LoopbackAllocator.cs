@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>
 /// Hands out distinct 127.8.4.x addresses so servers that must use a fixed port (443) can run in parallel.

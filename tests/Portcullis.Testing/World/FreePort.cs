@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>Finds currently free loopback ports. Racy by nature, so servers started on them should be retried on bind failure.</summary>
 public static class FreePort

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>
 /// Declares the zones of a DNSSEC test hierarchy. The signed root "." and signed TLD "test." always exist;

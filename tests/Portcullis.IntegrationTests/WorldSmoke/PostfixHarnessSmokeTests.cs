@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Portcullis.Testing.World;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.IntegrationTests.WorldSmoke;
 
 /// <summary>Minimal socketmap server: replies per key prefix so postmap's handling of each reply type can be observed.</summary>
 internal sealed class TrivialSocketmapServer : IAsyncDisposable

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>
 /// A throwaway certificate authority (ECDSA P-256). Child processes trust it via SSL_CERT_FILE=<see cref="CaFile"/>;

@@ -1,4 +1,4 @@
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>Locates the external programs the test world needs; fails loudly when one is missing.</summary>
 public static class TestBinaries

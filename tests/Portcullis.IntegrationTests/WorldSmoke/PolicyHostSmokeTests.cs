@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using Portcullis.Testing.World;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.IntegrationTests.WorldSmoke;
 
 public sealed class PolicyHostSmokeTests : IAsyncLifetime
 {

@@ -1,20 +1,20 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using Portcullis.Testing.World;
 
-namespace Portcullis.IntegrationTests.Harness;
+namespace Portcullis.Testing.Harness;
 
 /// <summary>
 /// The real Portcullis binary as a child process: `serve` on a loopback port, or one `query` run.
 /// The environment (SSL_CERT_FILE, SSL_CERT_DIR) points .NET's OpenSSL at the test CA, as an administrator could.
+/// Its output is captured by <see cref="ChildProcess"/>.
 /// </summary>
 public sealed class DaemonProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ChildProcess _process;
 
-    private DaemonProcess(Process process, int port)
+    private DaemonProcess(ChildProcess process, int port)
     {
         _process = process;
         Port = port;
@@ -35,14 +35,8 @@ public sealed class DaemonProcess : IAsyncDisposable
         return 0;
     }
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-                return _output.ToString();
-        }
-    }
+    /// <summary>Interleaved stdout and stderr captured so far.</summary>
+    public string Output => _process.Output;
 
     public static string Binary => Path.Combine(AppContext.BaseDirectory, "portcullis.dll");
 
@@ -61,7 +55,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     public static async Task<DaemonProcess> StartAsync(IPEndPoint dns, IReadOnlyDictionary<string, string> env, string cachePath, string? yaml,
         CancellationToken ct, bool extraListen = true)
     {
-        int port = World.FreePort.Tcp();
+        int port = FreePort.Tcp();
         var args = new List<string> { "serve", "--dns", dns.ToString(), "--cache", cachePath };
         if (extraListen)
             args.AddRange(["--listen", $"127.0.0.1:{port}"]);
@@ -71,13 +65,8 @@ public sealed class DaemonProcess : IAsyncDisposable
             await File.WriteAllTextAsync(cfg, yaml, ct);
             args.AddRange(["--config", cfg]);
         }
-        var psi = StartInfo(args, env);
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start portcullis");
+        var process = ChildProcess.Start(StartInfo(args, env));
         var daemon = new DaemonProcess(process, port);
-        process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
@@ -109,34 +98,14 @@ public sealed class DaemonProcess : IAsyncDisposable
         string config = Path.Combine(Path.GetTempPath(), $"portcullis-query-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(config, $"mta_sts:\n  allow_private_addresses: {(allowPrivate ? "true" : "false")}\n", ct);
         using var cleanup = new TempFileDeleter(config);
-        return await RunToEndAsync(StartInfo(["query", "--dns", dns.ToString(), "--config", config, .. extraArgs], env), ct);
+        return await ChildProcess.RunAsync(StartInfo(["query", "--dns", dns.ToString(), "--config", config, .. extraArgs], env), ct);
     }
 
     /// <summary>Runs any `portcullis …` command to completion.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(IReadOnlyDictionary<string, string> env,
-        IEnumerable<string> args, CancellationToken ct)
-    {
-        return await RunToEndAsync(StartInfo(args, env), ct);
-    }
-
-    // A run the test gives up on is killed: a `serve` that should have refused to start must not keep
-    // its port (127.0.0.1:8642 by default) and break every later test that expects it free.
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(ProcessStartInfo psi, CancellationToken ct)
-    {
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync(ct);
-        var stderr = p.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await p.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    /// <remarks>A run the test gives up on is killed: a `serve` that should have refused to start must not keep
+    /// its port (127.0.0.1:8642 by default) and break every later test that expects it free.</remarks>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(IReadOnlyDictionary<string, string> env,
+        IEnumerable<string> args, CancellationToken ct) => ChildProcess.RunAsync(StartInfo(args, env), ct);
 
     public Task<SocketmapClient> ConnectAsync(CancellationToken ct) => SocketmapClient.ConnectAsync(Port, ct);
 
@@ -194,14 +163,6 @@ public sealed class DaemonProcess : IAsyncDisposable
         return psi;
     }
 
-    private void Append(string? line)
-    {
-        if (line is null)
-            return;
-        lock (_output)
-            _output.AppendLine(line);
-    }
-
     private static int Kill(int pid, int signal)
     {
         using var kill = Process.Start("kill", $"-{signal} {pid}");
@@ -212,7 +173,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillHardAsync();
-        _process.Dispose();
+        await _process.DisposeAsync();
     }
 }
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>Header-level result of a DNS query: enough to assert RCODE, AD and whether there were answers.</summary>
 public sealed record DnsProbeResult(int Rcode, bool Authenticated, bool Authoritative, int AnswerCount)

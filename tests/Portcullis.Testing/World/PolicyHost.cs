@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>A request as received by <see cref="PolicyHost"/>.</summary>
 public sealed record RecordedRequest(DateTimeOffset At, string? Sni, string Host, string Method, string Target, IReadOnlyList<KeyValuePair<string, string>> Headers)

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.Testing.World;
 
 /// <summary>One message as the sink received it (Data: the message text, dot-unstuffed, CRLF).</summary>
 public sealed record SinkMessage(string Recipient, bool OverTls, string Sender = "", string Data = "");

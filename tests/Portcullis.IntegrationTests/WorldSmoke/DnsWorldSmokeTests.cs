@@ -1,6 +1,7 @@
 using Xunit.Abstractions;
+using Portcullis.Testing.World;
 
-namespace Portcullis.IntegrationTests.World;
+namespace Portcullis.IntegrationTests.WorldSmoke;
 
 public sealed class SmokeDnsWorldFixture : IAsyncLifetime
 {

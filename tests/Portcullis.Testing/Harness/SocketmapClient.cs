@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace Portcullis.IntegrationTests.Harness;
+namespace Portcullis.Testing.Harness;
 
 /// <summary>A minimal socketmap client speaking netstrings, as Postfix does, over one persistent connection.</summary>
 public sealed class SocketmapClient : IAsyncDisposable
