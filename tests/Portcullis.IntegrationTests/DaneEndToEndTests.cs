@@ -186,7 +186,7 @@ public sealed class DaneEndToEndTests(DaneWorldFixture world) : IClassFixture<Da
             Path.Combine(world.Dir, "novalidate.db"), null, _ct);
         await using var client = await daemon.ConnectAsync(_ct);
         Assert.NotEqual("OK dane-only", await client.QueryAsync("QUERY", "d311.dane.test", _ct));
-        Assert.True(await daemon.WaitForOutputAsync("Resolver self-test FAILED"), daemon.Output);
+        Assert.True(await daemon.WaitForOutputAsync("Resolver self-test FAILED", TimeSpan.FromSeconds(15)), daemon.Output);
 
         var (_, stdout, _) = await DaemonProcess.RunQueryAsync(world.Dns.AuthoritativeEndpoint, world.Ca.ChildEnvironment,
             ["d311.dane.test"], _ct);

@@ -67,7 +67,7 @@ public sealed class ResolverOutageTests
         await world.StopResolverAsync();
         // Longer than the 5 s retry of the failing self-test: the outage spans at least one run.
         await AssertNeverWeakerAsync(client, "during.outage.test", TimeSpan.FromSeconds(7), _ct);
-        Assert.True(await daemon.WaitForOutputAsync("Resolver self-test FAILED"), daemon.Output);
+        Assert.True(await daemon.WaitForOutputAsync("Resolver self-test FAILED", TimeSpan.FromSeconds(15)), daemon.Output);
         // The verdict cached before the outage still answers.
         Assert.Equal("OK dane-only", await client.QueryAsync("QUERY", "cached.outage.test", _ct));
 
@@ -92,7 +92,7 @@ public sealed class ResolverOutageTests
         using var dir = new TempDir("outage-boot");
         await using var daemon = await DaemonProcess.StartAsync(world.ResolverEndpoint, new Dictionary<string, string>(),
             dir.File("cache.db"), Yaml, _ct);
-        Assert.True(await daemon.WaitForOutputAsync("Resolver self-test FAILED"), daemon.Output);
+        Assert.True(await daemon.WaitForOutputAsync("Resolver self-test FAILED", TimeSpan.FromSeconds(15)), daemon.Output);
         await using var client = await daemon.ConnectAsync(_ct);
         await AssertNeverWeakerAsync(client, "boot.outage.test", TimeSpan.FromSeconds(2), _ct);
         Assert.StartsWith("TEMP", await client.QueryAsync("QUERY", "boot.outage.test", _ct));

@@ -71,8 +71,11 @@ public static class Daemon
             Configuration.DataFiles.PrepareDatabase(settings.ReportsDatabase, "tlsrpt.reports_database");
         if (config.Tlsrpt.CollectSocket.Length > 0 || config.Tlsrpt.Send.Enabled)
             _ = app.Services.GetRequiredService<Storage.Sessions.SessionStore>();
-        // Verdicts computed before the self-test would be capped at "dane" and cached: test first.
-        await app.Services.GetRequiredService<ResolverHealth>().CheckAsync(ct);
+        // The first self-test runs while the listeners start: answers from the cache need no resolver, and a lookup
+        // that needs one joins this test (ResolverHealth.TrustAsync) rather than deciding before it, so no verdict is
+        // capped for want of it. A resolver that does not answer costs its timeout in lookups, not in the start.
+        _ = health.CheckAsync(ct).ContinueWith(t => log.LogError(t.Exception!.GetBaseException(), "Resolver self-test could not run"),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         // Sockets are created 0600 under a restrictive umask and widened to socket_permissions only once bound.
         using (UnixSocketFiles.RestrictiveUmask())
         {

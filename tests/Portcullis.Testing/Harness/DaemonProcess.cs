@@ -73,8 +73,14 @@ public sealed class DaemonProcess : IAsyncDisposable
         {
             if (process.HasExited)
                 throw new InvalidOperationException($"portcullis exited with {process.ExitCode}:\n{daemon.Output}");
-            if (!extraListen && daemon.Output.Contains("listening on", StringComparison.Ordinal))
-                return daemon;
+            if (!extraListen)
+            {
+                // Only the log tells: nothing listens on the reserved port (another test may, later).
+                if (daemon.Output.Contains("listening on", StringComparison.Ordinal))
+                    return daemon;
+                await Task.Delay(100, ct);
+                continue;
+            }
             try
             {
                 using var probe = new TcpClient();
@@ -86,8 +92,10 @@ public sealed class DaemonProcess : IAsyncDisposable
                 await Task.Delay(100, ct);
             }
         }
+        string stuck = await ProcessDiagnostics.DescribeAsync(process.Id);
         await daemon.DisposeAsync();
-        throw new TimeoutException($"portcullis did not listen on {port}:\n{daemon.Output}");
+        throw new TimeoutException($"portcullis did not listen on {(extraListen ? port.ToString(System.Globalization.CultureInfo.InvariantCulture) : "its configured listeners")} " +
+            $"within 30 s:\n{daemon.Output}\n{stuck}");
     }
 
     /// <summary>Runs `portcullis query …` to completion.</summary>

@@ -4,7 +4,7 @@ using Portcullis.Dns;
 namespace Portcullis.Hosting.Jobs;
 
 /// <summary>
-/// Repeats the resolver DNSSEC self-test (the first runs before listening): every five minutes
+/// Repeats the resolver DNSSEC self-test (the first runs while the listeners start, see Daemon): every five minutes
 /// while it passes, every few seconds while it fails, so the gauge and the log follow a recovery
 /// even when no query arrives (queries re-test on their own, see <see cref="ResolverHealth.TrustAsync"/>).
 /// </summary>
