@@ -37,7 +37,7 @@ public sealed class DelayRelay : IAsyncDisposable
     /// <summary>UDP and TCP on one 127.0.0.1 port (DNS, with TCP fallback).</summary>
     public static DelayRelay Dns(IPEndPoint target, TimeSpan delay)
     {
-        int port = Portcullis.IntegrationTests.World.FreePort.TcpAndUdp();
+        int port = Portcullis.Testing.World.FreePort.TcpAndUdp();
         var tcp = new TcpListener(IPAddress.Loopback, port);
         tcp.Start();
         var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

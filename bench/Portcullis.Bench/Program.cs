@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Portcullis.Bench;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 // Run through scripts/bench.sh: inside a network namespace whose resolv.conf points at the test
 // unbound (127.0.0.1:53), so postfix-mta-sts-resolver resolves through the same world.

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.World;
 
 namespace Portcullis.DeliveryScene;
 

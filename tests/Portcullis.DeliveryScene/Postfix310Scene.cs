@@ -6,8 +6,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MimeKit;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.DeliveryScene;
 

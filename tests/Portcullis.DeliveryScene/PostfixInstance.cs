@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.World;
 
 namespace Portcullis.DeliveryScene;
 

@@ -4,8 +4,8 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Portcullis.DeliveryScene;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 // Usage: Portcullis.DeliveryScene OUT.json              the host's Postfix (DeliveryTests)
 //        Portcullis.DeliveryScene --root ROOT OUT.json   a Debian root's Postfix 3.10 (Postfix310DeliveryTests)

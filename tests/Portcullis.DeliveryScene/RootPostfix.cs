@@ -1,4 +1,4 @@
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.World;
 
 namespace Portcullis.DeliveryScene;
 

@@ -1,10 +1,11 @@
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
 /// <summary>The `cache` commands against a running daemon (control socket) and against the file alone.</summary>
-public sealed class CacheToolsTests(MtaStsWorldFixture world) : IClassFixture<MtaStsWorldFixture>
+[Collection(MtaStsWorld.Name)]
+public sealed class CacheToolsTests(MtaStsWorldFixture world)
 {
     private const string Z = MtaStsWorldFixture.Zone;
     private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;

@@ -1,4 +1,4 @@
-using Portcullis.IntegrationTests.Harness;
+using Portcullis.Testing.Harness;
 
 namespace Portcullis.IntegrationTests;
 

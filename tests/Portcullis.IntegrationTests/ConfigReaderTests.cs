@@ -1,5 +1,5 @@
 using System.Net;
-using Portcullis.IntegrationTests.Harness;
+using Portcullis.Testing.Harness;
 
 namespace Portcullis.IntegrationTests;
 

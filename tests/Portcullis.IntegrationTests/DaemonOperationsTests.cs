@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Portcullis.IntegrationTests.Harness;
+using Portcullis.Testing.Harness;
 
 namespace Portcullis.IntegrationTests;
 
@@ -77,13 +76,8 @@ public sealed class DaemonOperationsTests : IDisposable
     {
         string cfg = Path.Combine(_dir, "bad.yaml");
         await File.WriteAllTextAsync(cfg, yaml, _ct);
-        var psi = new ProcessStartInfo(DaemonProcess.Command[0]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in DaemonProcess.Command.Skip(1).Concat(["serve", "--config", cfg]))
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string stderr = await p.StandardError.ReadToEndAsync(_ct);
-        await p.WaitForExitAsync(_ct);
-        Assert.Equal(78, p.ExitCode);
+        var (exit, _, stderr) = await DaemonProcess.RunCliAsync(new Dictionary<string, string>(), ["serve", "--config", cfg], _ct);
+        Assert.Equal(78, exit);
         Assert.Contains(expected, stderr);
     }
 

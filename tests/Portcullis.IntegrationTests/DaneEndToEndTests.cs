@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 

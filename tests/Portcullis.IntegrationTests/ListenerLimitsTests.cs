@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Portcullis.IntegrationTests.Harness;
+using Portcullis.Testing.Harness;
 
 namespace Portcullis.IntegrationTests;
 

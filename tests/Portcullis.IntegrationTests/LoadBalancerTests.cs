@@ -4,8 +4,8 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 

@@ -2,12 +2,14 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Portcullis.IntegrationTests.Harness;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
 /// <summary>Prometheus metrics after known queries, scraped from the socketmap port and the metrics port.</summary>
-public sealed class MetricsTests(MtaStsWorldFixture world) : IClassFixture<MtaStsWorldFixture>
+[Collection(MtaStsWorld.Name)]
+public sealed class MetricsTests(MtaStsWorldFixture world)
 {
     private const string Z = MtaStsWorldFixture.Zone;
     private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token;
@@ -15,7 +17,7 @@ public sealed class MetricsTests(MtaStsWorldFixture world) : IClassFixture<MtaSt
     [Fact]
     public async Task Metrics_count_queries_by_map_and_answer_cache_hits_and_fetch_failures()
     {
-        int metricsPort = World.FreePort.Tcp();
+        int metricsPort = FreePort.Tcp();
         await using var daemon = await world.StartDaemonAsync("metrics.db", $"metrics:\n  listen: [\"127.0.0.1:{metricsPort}\"]\n");
         await using (var c = await daemon.ConnectAsync(_ct))
         {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
@@ -9,7 +9,8 @@ namespace Portcullis.IntegrationTests;
 /// MTA-STS end to end: real nsd + validating unbound, real HTTPS policy hosts with a test CA,
 /// the real daemon on a real socket. Each case asserts the exact Postfix answer.
 /// </summary>
-public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world) : IClassFixture<MtaStsWorldFixture>
+[Collection(MtaStsWorld.Name)]
+public sealed class MtaStsEndToEndTests(MtaStsWorldFixture world)
 {
     private const string Z = MtaStsWorldFixture.Zone;
     private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token;

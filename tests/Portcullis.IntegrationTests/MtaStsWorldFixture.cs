@@ -1,12 +1,24 @@
 using System.Text;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
 /// <summary>
-/// One DNSSEC world, one HTTPS policy host and one daemon for all MTA-STS scenarios. Every scenario
-/// has its own domain under mta.test, so tests stay independent.
+/// The classes that share one <see cref="MtaStsWorldFixture"/>, built once for all of them. A collection runs its
+/// classes one after another; the rest of the suite runs beside it.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class MtaStsWorld : ICollectionFixture<MtaStsWorldFixture>
+{
+    public const string Name = "MTA-STS world";
+}
+
+/// <summary>
+/// One DNSSEC world, one HTTPS policy host and one daemon for all MTA-STS scenarios (the classes of
+/// <see cref="MtaStsWorld"/>; TlsRptFloodTests, measured alone in SerialMeasurements, builds its own). Every
+/// scenario has its own domain under mta.test, and a test that counts a host's requests uses a domain no other
+/// test asks for, so tests stay independent.
 /// </summary>
 public sealed class MtaStsWorldFixture : IAsyncLifetime
 {
@@ -73,6 +85,8 @@ public sealed class MtaStsWorldFixture : IAsyncLifetime
         yield return ("persist", [sts], HostBehavior.Policy(Policy("persist")));
         yield return ("killed", [sts], HostBehavior.Policy(Policy("killed")));
         yield return ("burst", [sts], HostBehavior.Policy(Policy("burst")));
+        yield return ("sharedredis", [sts], HostBehavior.Policy(Policy("sharedredis")));
+        yield return ("sharedpg", [sts], HostBehavior.Policy(Policy("sharedpg")));
     }
 
     public static string Policy(string name, string mode = "enforce") =>

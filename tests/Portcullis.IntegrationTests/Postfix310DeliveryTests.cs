@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 

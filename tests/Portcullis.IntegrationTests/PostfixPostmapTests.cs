@@ -1,4 +1,4 @@
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
@@ -6,7 +6,8 @@ namespace Portcullis.IntegrationTests;
 /// Debian's Postfix reads every answer form from the running daemon through its own socketmap
 /// client (`postmap -q KEY socketmap:inet:127.0.0.1:PORT:NAME`), and logs no warning for valid ones.
 /// </summary>
-public sealed class PostfixPostmapTests(MtaStsWorldFixture world) : IClassFixture<MtaStsWorldFixture>, IDisposable
+[Collection(MtaStsWorld.Name)]
+public sealed class PostfixPostmapTests(MtaStsWorldFixture world) : IDisposable
 {
     private const string Z = MtaStsWorldFixture.Zone;
     private readonly PostfixHarness _postfix = new();

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Portcullis.IntegrationTests.Harness;
+using Portcullis.Testing.Harness;
 
 namespace Portcullis.IntegrationTests;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
@@ -41,7 +41,7 @@ public sealed class SystemdTests : IDisposable
     [Fact]
     public async Task Socket_activation_serves_the_inherited_socket()
     {
-        int port = World.FreePort.Tcp();
+        int port = FreePort.Tcp();
         var psi = new ProcessStartInfo(TestBinaries.Require("systemd-socket-activate"))
         {
             RedirectStandardOutput = true,

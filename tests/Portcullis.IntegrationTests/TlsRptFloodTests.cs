@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Microsoft.Data.Sqlite;
-using Portcullis.IntegrationTests.Harness;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
@@ -80,7 +81,7 @@ public sealed class TlsRptFloodTests(MtaStsWorldFixture world, Xunit.Abstraction
         string dir = Directory.CreateTempSubdirectory("portcullis-flood-").FullName;
         try
         {
-            int reports = World.FreePort.Tcp();
+            int reports = FreePort.Tcp();
             string db = Path.Combine(dir, "reports.db");
             await using var daemon = await world.StartDaemonAsync("flood.db",
                 $"tlsrpt:\n  reports_database: {db}\n  receive_listen: [\"127.0.0.1:{reports}\"]\n");

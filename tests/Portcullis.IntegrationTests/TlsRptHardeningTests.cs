@@ -3,7 +3,8 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Portcullis.IntegrationTests.Harness;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
@@ -59,13 +60,13 @@ public sealed class TlsRptHardeningTests(Xunit.Abstractions.ITestOutputHelper ou
 
     private async Task<(DaemonProcess Daemon, int Reports, int Metrics, int Console)> StartAsync(string extraYaml = "", string? dataDir = null)
     {
-        int reports = World.FreePort.Tcp(), metrics = World.FreePort.Tcp(), console = World.FreePort.Tcp();
+        int reports = FreePort.Tcp(), metrics = FreePort.Tcp(), console = FreePort.Tcp();
         string yaml = $"data_dir: {dataDir ?? _dir}\ntlsrpt:\n  receive_listen: [\"127.0.0.1:{reports}\"]\n{extraYaml}"
             + $"metrics:\n  listen: [\"127.0.0.1:{metrics}\"]\nconsole:\n  listen: [\"127.0.0.1:{console}\"]\n";
         var daemon = await DaemonProcess.StartAsync(NoResolver, new Dictionary<string, string>(), Path.Combine(_dir, "cache.db"), yaml, _ct);
         // Ready means the socketmap port accepts; the HTTP listeners are bound in the same start, a moment apart.
         foreach (int port in new[] { reports, metrics, console })
-            Assert.True(await World.FreePort.WaitUntilListeningAsync(port, 300, _ct), $"nothing listens on {port}:\n{daemon.Output}");
+            Assert.True(await FreePort.WaitUntilListeningAsync(port, 300, _ct), $"nothing listens on {port}:\n{daemon.Output}");
         return (daemon, reports, metrics, console);
     }
 

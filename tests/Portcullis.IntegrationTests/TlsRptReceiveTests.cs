@@ -3,7 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using MimeKit;
-using Portcullis.IntegrationTests.Harness;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
@@ -33,7 +34,7 @@ public sealed class TlsRptReceiveTests : IDisposable
     [Fact]
     public async Task Reports_posted_and_mailed_are_stored_once_and_summarised()
     {
-        int port = World.FreePort.Tcp(), metricsPort = World.FreePort.Tcp(), consolePort = World.FreePort.Tcp();
+        int port = FreePort.Tcp(), metricsPort = FreePort.Tcp(), consolePort = FreePort.Tcp();
         string db = Path.Combine(_dir, "tlsrpt.db");
         // example.com is the operator's own (published) domain: it alone gets a metric label of its own.
         string yaml = $"tlsrpt:\n  database: {db}\n  receive_listen: [\"127.0.0.1:{port}\"]\nmetrics:\n  listen: [\"127.0.0.1:{metricsPort}\"]\n"

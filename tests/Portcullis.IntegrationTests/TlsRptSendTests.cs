@@ -3,8 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using MimeKit;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests;
 
@@ -199,7 +199,7 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Contains($"portcullis_tlsrpt_datagrams_total{{outcome=\"recorded\"}} {N}", metrics);
         Assert.DoesNotContain("outcome=\"dropped\"", metrics);
         Assert.Equal(0, await daemon.StopAsync(_ct));
-        using var store = new Portcullis.TlsRpt.Sending.SessionStore(db);
+        using var store = new Portcullis.Storage.Sessions.SessionStore(db);
         var tallies = await store.TalliesAsync(DateOnly.FromDateTime(DateTime.UtcNow), "flood.rcv.test", _ct);
         Assert.Equal((N - N / 10L, 0L), (tallies.Single(t => t.Policy.PolicyType == "sts").Successful, tallies.Single(t => t.Policy.PolicyType == "sts").Failed));
         Assert.Equal((0L, N / 10L), (tallies.Single(t => t.Policy.PolicyType == "tlsa").Successful, tallies.Single(t => t.Policy.PolicyType == "tlsa").Failed));
@@ -211,7 +211,7 @@ public sealed class TlsRptSendTests(Xunit.Abstractions.ITestOutputHelper output)
         // Yesterday's sessions, counted as the collector would have (same store code, same file).
         string db = Path.Combine(_dir, "daemon-tlsrpt.db");
         var yesterday = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-1);
-        using (var store = new Portcullis.TlsRpt.Sending.SessionStore(db))
+        using (var store = new Portcullis.Storage.Sessions.SessionStore(db))
         {
             var e = Portcullis.Core.TlsRpt.Sending.DatagramParser.Parse(
                 Encoding.UTF8.GetBytes(Datagram("late.rcv.test", "mailto:tlsrpt@late.rcv.test", "2", failed: true))).Event!;

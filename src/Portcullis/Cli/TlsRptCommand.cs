@@ -125,7 +125,7 @@ public static class TlsRptCommand
                 "set it with organization_name, contact_info and mail_from (see README, \"Reporting your own sessions\")");
             return ExitCodes.Config;
         }
-        using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
+        using var store = new Storage.Sessions.SessionStore(s.TlsRptDatabase);
         var dns = s.CreateResolver();
         using var loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(_ => { });
         var run = await s.CreateReportSender(store, dns, TimeProvider.System, loggers.CreateLogger("tlsrpt")).RunAsync(forced, ct);
@@ -144,7 +144,7 @@ public static class TlsRptCommand
     {
         if (Since(since, err) is not { } from)
             return ExitCodes.Usage;
-        using var store = new TlsRpt.Sending.SessionStore(s.TlsRptDatabase);
+        using var store = new Storage.Sessions.SessionStore(s.TlsRptDatabase);
         var rows = await store.DeliveriesAsync(from, ct);
         o.WriteLine($"{"DAY",-10} {"DOMAIN",-30} {"OK",7} {"FAILED",7} {"STATUS",-8} {"TRIES",5}  DESTINATION / LAST ERROR");
         foreach (var r in rows)

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Portcullis.Configuration;
 
-/// <summary>The value parsers validation uses (listeners, socket modes, HOST:PORT) and the tlsrpt.send rules.</summary>
+/// <summary>The value parsers validation uses (listeners, socket modes, HOST:PORT).</summary>
 public static partial class ConfigLoader
 {
     /// <summary>A listener: TCP endpoint or unix socket path.</summary>
@@ -35,31 +35,6 @@ public static partial class ConfigLoader
         {
             throw new ConfigException($"socket_permissions: '{octal}' is not an octal mode such as 0660");
         }
-    }
-
-    private static void ValidateSend(TlsRptSendConfig s, List<string> errors)
-    {
-        if (!SmtpTlsNames.TryParse(s.SmtpTls, out _))
-            errors.Add($"tlsrpt.send.smtp_tls: '{s.SmtpTls}' is not one of {string.Join(", ", SmtpTlsNames.All)}");
-        if (!TryHostPort(s.SmtpServer, out _, out _))
-            errors.Add($"tlsrpt.send.smtp_server: '{s.SmtpServer}' is not HOST:PORT");
-        if (s.SendAfter < 0 || s.Spread < 0)
-            errors.Add("tlsrpt.send.send_after and spread: must not be negative");
-        foreach (var (key, value) in new[] { ("tlsrpt.send.retry_for", s.RetryFor), ("tlsrpt.send.retention_days", s.RetentionDays) })
-        {
-            if (value <= 0)
-                errors.Add($"{key}: must be a positive number, not {value}");
-        }
-        if (s.DkimKeyFile.Length > 0 && (s.DkimSelector.Length == 0 || !File.Exists(s.DkimKeyFile)))
-            errors.Add($"tlsrpt.send.dkim_key_file: '{s.DkimKeyFile}' must exist, and dkim_selector is required with it");
-        if (!s.Enabled)
-            return;
-        if (s.OrganizationName.Length == 0)
-            errors.Add("tlsrpt.send.organization_name: required when sending reports (RFC 8460 §4.4)");
-        if (s.ContactInfo.Length == 0)
-            errors.Add("tlsrpt.send.contact_info: required when sending reports (RFC 8460 §4.4), e.g. mailto:postmaster@example.net");
-        if (s.MailFrom.Length == 0 || !s.MailFrom.Contains('@', StringComparison.Ordinal))
-            errors.Add("tlsrpt.send.mail_from: required when sending reports: the From address of report mails");
     }
 
     /// <summary>HOST:PORT where HOST is a name or an IP address (IPv6 in brackets).</summary>

@@ -1,26 +1,11 @@
-using System.Net;
-using Portcullis.Core.Dns;
-using Portcullis.Dns;
-
 namespace Portcullis.Configuration;
 
-/// <summary>Configuration errors (all of them, one line each) with messages fit for the administrator.</summary>
-public sealed class ConfigException : Exception
-{
-    public ConfigException(string message) : this([message])
-    {
-    }
-
-    public ConfigException(IReadOnlyList<string> errors) : base(string.Join("\n", errors)) => Errors = errors;
-
-    public IReadOnlyList<string> Errors { get; }
-}
-
-/// <summary>Reading, overriding and validating the configuration (value parsers in ConfigLoader.Values.cs).</summary>
+/// <summary>
+/// Reading, overriding and validating the configuration (value parsers in ConfigLoader.Values.cs; the rules, by
+/// section, in ServiceRules, PolicyRules, TlsRptRules, PublishRules and RolloutRules).
+/// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] Levels = ["notfound", "none", "may", "encrypt", "dane", "dane-only", "verify", "secure"];
-
     /// <summary>Read when no --config is given, if it exists (the Debian package's conffile).</summary>
     public const string DefaultFile = "/etc/portcullis/portcullis.yml";
 
@@ -70,164 +55,15 @@ public static partial class ConfigLoader
     /// <summary>Checks every rule and throws all violations at once (each with file:line when the key is in the file).</summary>
     public static PortcullisConfig Validate(PortcullisConfig c)
     {
-        var errors = new List<string>();
-        void Err(string message) => errors.Add(message);
-        void Try(Action check)
-        {
-            try
-            {
-                check();
-            }
-            catch (ConfigException ex)
-            {
-                errors.AddRange(ex.Errors);
-            }
-        }
-        void Positive(string key, int value)
-        {
-            if (value <= 0)
-                Err($"{key}: must be a positive number, not {value}");
-        }
-        if (c.Listen.Count == 0)
-            Err("listen: at least one address is required");
-        foreach (string l in c.Listen)
-            Try(() => ParseListen(l));
-        foreach (string l in c.Metrics.Listen)
-        {
-            Try(() =>
-            {
-                if (ParseListen(l, "metrics.listen").Tcp is null)
-                    Err($"metrics.listen: '{l}' must be HOST:PORT");
-            });
-        }
-        Try(() => ParseMode(c.SocketPermissions));
-        if (c.Dns.Server.Length > 0 && !ResolvConf.TryParseEndpoint(c.Dns.Server, 53, out _))
-            Err($"dns.server: '{c.Dns.Server}' is not HOST[:PORT] with an IP address");
-        Positive("limits.max_connections", c.Limits.MaxConnections);
-        Positive("limits.idle_timeout", c.Limits.IdleTimeout);
-        Positive("limits.write_timeout", c.Limits.WriteTimeout);
-        // The host waits 30 s for connections to end at shutdown; the grace must end well before.
-        if (c.Limits.ShutdownGrace is <= 0 or > 20)
-            Err($"limits.shutdown_grace: must be 1 to 20 seconds, not {c.Limits.ShutdownGrace}");
-        Positive("limits.max_mx_hosts", c.Limits.MaxMxHosts);
-        Positive("refresh.ahead", c.Refresh.Ahead);
-        Positive("refresh.idle_after", c.Refresh.IdleAfter);
-        Positive("refresh.max_backoff", c.Refresh.MaxBackoff);
-        if (c.Monitoring.Interval < 10)
-            Err($"monitoring.interval: at least 10 seconds, not {c.Monitoring.Interval}");
-        if (c.Monitoring.Concurrency is < 1 or > 16)
-            Err($"monitoring.concurrency: from 1 to 16, not {c.Monitoring.Concurrency}");
-        Positive("dns.timeout_ms", c.Dns.TimeoutMs);
-        Positive("dns.attempts", c.Dns.Attempts);
-        Positive("cache.negative_ttl", c.Cache.NegativeTtl);
-        switch (c.Cache.Type)
-        {
-            case "sqlite":
-                break;
-            case "redis" when c.Cache.Redis.Length == 0:
-                Err("cache.redis: required with cache.type redis (e.g. \"127.0.0.1:6379\")");
-                break;
-            case "postgres" when c.Cache.Postgres.Length == 0:
-                Err("cache.postgres: required with cache.type postgres (an Npgsql connection string)");
-                break;
-            case "redis" or "postgres":
-                break;
-            default:
-                Err($"cache.type: '{c.Cache.Type}' is not sqlite, redis or postgres");
-                break;
-        }
-        if (c.Cache.KeyPrefix.Length == 0 || c.Cache.KeyPrefix.Any(ch => !char.IsAsciiLetterOrDigit(ch) && ch != '_'))
-            Err($"cache.key_prefix: '{c.Cache.KeyPrefix}' must be letters, digits or '_'");
-        Positive("mta_sts.connect_timeout_ms", c.MtaSts.ConnectTimeoutMs);
-        Positive("mta_sts.fetch_timeout_ms", c.MtaSts.FetchTimeoutMs);
-        if (c.MtaSts.FetchTimeoutMs > 60_000)
-            Err("mta_sts.fetch_timeout_ms: at most 60000, Postfix gives up on the socketmap after 100 s");
-        if (c.MtaSts.FailureRetry < 300)
-            Err("mta_sts.failure_retry: at least 300 seconds (RFC 8461 §5.1)");
-        Positive("mta_sts.txt_recheck_min", c.MtaSts.TxtRecheckMin);
-        if (c.MtaSts.TxtRecheckMax < c.MtaSts.TxtRecheckMin)
-            Err("mta_sts.txt_recheck_max: must not be below txt_recheck_min");
-        if (!Levels.Contains(c.Tlsrpt.NoPolicyLevel))
-            Err($"tlsrpt.no_policy_level: '{c.Tlsrpt.NoPolicyLevel}' is not one of {string.Join(", ", Levels)}");
-        foreach (var (domain, o) in c.Overrides)
-        {
-            if (!Core.Names.DomainName.TryParse(domain, out _))
-            {
-                Err($"overrides: '{domain}' is not a domain name");
-                continue;
-            }
-            string level = o.Policy.Split(' ', 2)[0];
-            if (!Levels.Contains(level) || level == "notfound" || o.Policy.AsSpan().IndexOfAny('\n', '\r') >= 0)
-                Err($"overrides.{domain}.policy: '{o.Policy}' does not start with a Postfix security level");
-        }
-        foreach (string name in c.Maps.Keys)
-        {
-            if (name.Length == 0 || name.Any(ch => !char.IsAsciiLetterOrDigit(ch) && ch != '_' && ch != '-'))
-                Err($"maps: '{name}' is not a valid map name (letters, digits, '_', '-')");
-            if (name.Equals("QUERY", StringComparison.OrdinalIgnoreCase) || name.Equals("QUERYwithTLSRPT", StringComparison.OrdinalIgnoreCase))
-                Err($"maps: '{name}' is built in");
-        }
-        foreach (string l in c.Tlsrpt.ReceiveListen)
-        {
-            Try(() =>
-            {
-                if (ParseListen(l, "tlsrpt.receive_listen").Tcp is null)
-                    Err($"tlsrpt.receive_listen: '{l}' must be HOST:PORT");
-            });
-        }
-        foreach (string l in c.Console.Listen)
-            Try(() => ParseListen(l, "console.listen"));
-        // The secrets themselves are read when the daemon starts (Hosting/OperatorConsole/ConsoleAuth).
-        foreach (var (key, file) in new[] { ("console.token_file", c.Console.TokenFile), ("console.password_file", c.Console.PasswordFile) })
-        {
-            if (file.Length > 0 && c.Console.Listen.Count == 0)
-                Err($"{key}: set, but console.listen is empty (the console is off)");
-        }
-        Positive("tlsrpt.receive_workers", c.Tlsrpt.ReceiveWorkers);
-        if (c.Tlsrpt.ReceiveQueue < 0)
-            throw new ConfigException("tlsrpt.receive_queue: must not be negative");
-        if (c.Tlsrpt.ReceiveMaxBytes is < 1024 or > TlsRpt.ReportInput.MaxReportBytes)
-            throw new ConfigException($"tlsrpt.receive_max_bytes: between 1024 and {TlsRpt.ReportInput.MaxReportBytes}");
-        Positive("tlsrpt.receive_quota_mb", c.Tlsrpt.ReceiveQuotaMb);
-        if ((c.Tlsrpt.ReceiveCertificate.Length == 0) != (c.Tlsrpt.ReceiveKey.Length == 0))
-            Err("tlsrpt.receive_certificate and tlsrpt.receive_key go together");
-        if (c.Tlsrpt.CollectSocket.Length > 0 && !Path.IsPathRooted(c.Tlsrpt.CollectSocket))
-            Err($"tlsrpt.collect_socket: '{c.Tlsrpt.CollectSocket}' must be an absolute path");
-        ValidateSend(c.Tlsrpt.Send, errors);
-        if (c.Tlsrpt.Store is not ("sqlite" or "postgres"))
-            Err($"tlsrpt.store: '{c.Tlsrpt.Store}' is not sqlite or postgres");
-        if (c.Tlsrpt.Store == "postgres" && c.Tlsrpt.Postgres.Length == 0 && c.Cache.Postgres.Length == 0)
-            Err("tlsrpt.postgres: required with tlsrpt.store postgres (an Npgsql connection string), or set cache.postgres");
-        foreach (string l in c.Publish.Listen)
-        {
-            Try(() =>
-            {
-                if (ParseListen(l, "publish.listen").Tcp is null)
-                    Err($"publish.listen: '{l}' must be HOST:PORT");
-            });
-        }
-        foreach (string l in c.Publish.AcmeListen)
-        {
-            if (ParseListen(l).Tcp is null)
-                throw new ConfigException($"publish.acme_listen: '{l}' must be HOST:PORT");
-        }
-        if (c.Publish.AcmeWebroot.Length > 0 && !Path.IsPathRooted(c.Publish.AcmeWebroot))
-            throw new ConfigException($"publish.acme_webroot: '{c.Publish.AcmeWebroot}' must be an absolute path");
-        if (Net.TrustedProxies.Parse(c.TrustedProxies, out string? proxyError) is null)
-            throw new ConfigException(proxyError!);
-        foreach (var (domain, d) in c.Publish.Domains)
-        {
-            if (!Core.Names.DomainName.TryParse(domain, out _))
-                Err($"publish.domains: '{domain}' is not a domain name");
-            if (Settings.Published(domain, d) is not { } p)
-                Err($"publish.domains.{domain}.mode: '{d.Mode}' is not enforce, testing or none");
-            else if (p.Validate() is { } error)
-                Err($"publish.domains.{domain}: the policy would be invalid: {error}");
-        }
-        RolloutValidation.Validate(c, Err);
+        var errors = new ConfigErrors();
+        ServiceRules.Validate(c, errors);
+        PolicyRules.Validate(c, errors);
+        TlsRptRules.Validate(c, errors);
+        PublishRules.Validate(c, errors);
+        RolloutRules.Validate(c, errors.Err);
         if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(c.LogLevel, true, out _))
-            Err($"log_level: '{c.LogLevel}' is not trace, debug, information, warning or error");
-        var all = Located(c, errors);
+            errors.Err($"log_level: '{c.LogLevel}' is not trace, debug, information, warning or error");
+        var all = Located(c, errors.List);
         if (all.Count > 0)
             throw new ConfigException(all);
         return c;

@@ -68,7 +68,7 @@ public static class Daemon
         if (config.Tlsrpt.ReceiveListen.Count > 0 && config.Tlsrpt.Store == "sqlite")
             Configuration.DataFiles.PrepareDatabase(settings.ReportsDatabase, "tlsrpt.reports_database");
         if (config.Tlsrpt.CollectSocket.Length > 0 || config.Tlsrpt.Send.Enabled)
-            _ = app.Services.GetRequiredService<TlsRpt.Sending.SessionStore>();
+            _ = app.Services.GetRequiredService<Storage.Sessions.SessionStore>();
         // The first self-test runs while the listeners start: answers from the cache need no resolver, and a lookup
         // that needs one joins this test (ResolverHealth.TrustAsync) rather than deciding before it, so no verdict is
         // capped for want of it. A resolver that does not answer costs its timeout in lookups, not in the start.

@@ -12,6 +12,8 @@ using Portcullis.Hosting.Socketmap;
 using Portcullis.Http;
 using Portcullis.Observability;
 using Portcullis.Resolution;
+using Portcullis.Storage.Reports;
+using Portcullis.Storage.Sessions;
 using Portcullis.TlsRpt.Sending;
 
 namespace Portcullis.Hosting;
@@ -48,28 +50,28 @@ public static class ServiceRegistration
         services.AddSingleton<ReplyCache>();
         services.AddSingleton<SocketmapService>();
         services.AddHostedService<CacheSweeper>();
-        services.AddSingleton<TlsRpt.IReportStore>(_ => new TlsRpt.OpeningReportStore(settings.OpenReportStore));
+        services.AddSingleton<IReportStore>(_ => new OpeningReportStore(settings.OpenReportStore));
         services.AddSingleton(new TlsRpt.ReportIntake(settings.Config.Tlsrpt.ReceiveWorkers, settings.Config.Tlsrpt.ReceiveQueue,
             settings.Config.Tlsrpt.ReceiveMaxBytes));
-        services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<TlsRpt.IReportStore>(),
+        services.AddSingleton(sp => new TlsRpt.ReportReceiver(sp.GetRequiredService<IReportStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.TlsRpt"),
             settings.PublishedDomains.Keys.ToHashSet(StringComparer.Ordinal), settings.ReportQuotaBytes));
-        services.AddSingleton(_ => new TlsRpt.Sending.SessionStore(settings.TlsRptDatabase));
+        services.AddSingleton(_ => new SessionStore(settings.TlsRptDatabase));
         if (settings.Config.Tlsrpt.CollectSocket.Length > 0)
         {
             services.AddHostedService(sp => new TlsRpt.Sending.DatagramCollector(settings.Config.Tlsrpt.CollectSocket,
-                ConfigLoader.ParseMode(settings.Config.SocketPermissions), sp.GetRequiredService<TlsRpt.Sending.SessionStore>(),
+                ConfigLoader.ParseMode(settings.Config.SocketPermissions), sp.GetRequiredService<SessionStore>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PortcullisMetrics>(),
                 sp.GetRequiredService<ILogger<TlsRpt.Sending.DatagramCollector>>()));
         }
         if (settings.Config.Tlsrpt.Send.Enabled)
         {
             services.AddHostedService(sp => new TlsRpt.Sending.ReportSchedule(
-                settings.CreateReportSender(sp.GetRequiredService<TlsRpt.Sending.SessionStore>(), sp.GetRequiredService<IDnsResolver>(),
+                settings.CreateReportSender(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<IDnsResolver>(),
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.TlsRpt"),
                     sp.GetRequiredService<PortcullisMetrics>()),
-                sp.GetRequiredService<TlsRpt.Sending.SessionStore>(), settings.Config.Tlsrpt.Send.RetentionDays,
+                sp.GetRequiredService<SessionStore>(), settings.Config.Tlsrpt.Send.RetentionDays,
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TlsRpt.Sending.ReportSchedule>>()));
         }
         Jobs.OwnDomainProbe.Register(services, settings);
@@ -97,10 +99,10 @@ public static class ServiceRegistration
     };
 
     /// <summary>Where received TLS-RPT reports are kept: SQLite (default) or PostgreSQL.</summary>
-    public static TlsRpt.IReportStore OpenReportStore(this Settings s) => s.Config.Tlsrpt.Store == "postgres"
-        ? new TlsRpt.PostgresReportStore(s.Config.Tlsrpt.Postgres.Length > 0 ? s.Config.Tlsrpt.Postgres : s.Config.Cache.Postgres,
+    public static IReportStore OpenReportStore(this Settings s) => s.Config.Tlsrpt.Store == "postgres"
+        ? new PostgresReportStore(s.Config.Tlsrpt.Postgres.Length > 0 ? s.Config.Tlsrpt.Postgres : s.Config.Cache.Postgres,
             s.Config.Cache.KeyPrefix, s.ReportQuotaBytes)
-        : new TlsRpt.ReportStore(s.ReportsDatabase, s.ReportQuotaBytes, legacy: s.TlsRptDatabase);
+        : new SqliteReportStore(s.ReportsDatabase, s.ReportQuotaBytes, legacy: s.TlsRptDatabase);
 
     /// <summary>The report sender with its mail and HTTPS transports.</summary>
     public static ReportSender CreateReportSender(this Settings s, SessionStore store, IDnsResolver dns, TimeProvider time,

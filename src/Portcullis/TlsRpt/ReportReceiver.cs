@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.TlsRpt;
 using Portcullis.Core.TlsRpt.Sending;
+using Portcullis.Storage.Reports;
 
 namespace Portcullis.TlsRpt;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests.OperatorConsole;
 
@@ -90,26 +91,11 @@ public static class BrowserDriver
 
     private static async Task<(int, string, string)> RunAsync(string program, IEnumerable<string> args, string? stdin, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo(program) { WorkingDirectory = Dir, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(program) { WorkingDirectory = Dir, RedirectStandardInput = true };
         foreach (string a in args)
             psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + program);
-        var output = p.StandardOutput.ReadToEndAsync(ct);
-        var errors = p.StandardError.ReadToEndAsync(ct);
-        if (stdin is not null)
-            await p.StandardInput.WriteAsync(stdin);
-        p.StandardInput.Close();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromMinutes(10));
-        try
-        {
-            await p.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (p.ExitCode, await output, await errors);
+        return await ChildProcess.RunAsync(psi, timeout.Token, stdin);
     }
 }

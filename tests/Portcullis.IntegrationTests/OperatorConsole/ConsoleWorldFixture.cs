@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Portcullis.IntegrationTests.Harness;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.Harness;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests.OperatorConsole;
 
@@ -45,7 +45,7 @@ public sealed class ConsoleWorldFixture : IAsyncLifetime
             await File.WriteAllTextAsync(Dir.File("own.key"), leaf.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem(), cts.Token);
         }
         await File.WriteAllTextAsync(Dir.File("console.token"), Token + "\n", cts.Token);
-        await using (var sent = new Portcullis.TlsRpt.Sending.SessionStore(Dir.File("tlsrpt.db")))
+        await using (var sent = new Portcullis.Storage.Sessions.SessionStore(Dir.File("tlsrpt.db")))
         {
             await sent.AddReportAsync(Today.AddDays(-1), "peer.example", "sent-report-1", "portcullis.test", "{}",
                 [new Core.TlsRpt.Sending.ReportDestination(Core.TlsRpt.Sending.DestinationKind.Mail, "tlsrpt@peer.example")],

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Portcullis.IntegrationTests.World;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests.SharedCache;
 

@@ -3,11 +3,13 @@ using Portcullis.Core.Caching;
 using Portcullis.Core.Dane;
 using Portcullis.Core.MtaSts;
 using StackExchange.Redis;
+using Portcullis.Testing.World;
 
 namespace Portcullis.IntegrationTests.SharedCache;
 
 /// <summary>Real redis-server and PostgreSQL shared by two daemons, plus the stores' own rules.</summary>
-public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<MtaStsWorldFixture>, IAsyncLifetime
+[Collection(MtaStsWorld.Name)]
+public sealed class SharedCacheTests(MtaStsWorldFixture world) : IAsyncLifetime
 {
     private const string Z = MtaStsWorldFixture.Zone;
     private readonly CancellationToken _ct = new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
@@ -30,8 +32,8 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
     private string PostgresYaml => $"cache:\n  type: postgres\n  postgres: \"{_postgres.ConnectionString}\"\n";
 
     [Theory]
-    [InlineData("redis", "split")]
-    [InlineData("postgres", "crlf")]
+    [InlineData("redis", "sharedredis")]
+    [InlineData("postgres", "sharedpg")]
     public async Task Two_daemons_share_one_resolution(string backend, string name)
     {
         string yaml = backend == "redis" ? RedisYaml : PostgresYaml;
@@ -65,7 +67,7 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
     [Fact]
     public async Task A_cache_outage_degrades_to_live_lookups_and_is_logged_once()
     {
-        int closed = World.FreePort.Tcp();
+        int closed = FreePort.Tcp();
         await using var daemon = await world.StartDaemonAsync("outage.db", $"cache:\n  type: redis\n  redis: \"127.0.0.1:{closed}\"\n");
         await using var c = await daemon.ConnectAsync(_ct);
         for (int i = 0; i < 3; i++)
@@ -104,7 +106,7 @@ public sealed class SharedCacheTests(MtaStsWorldFixture world) : IClassFixture<M
         }
         Assert.Equal(System.Net.HttpStatusCode.Created, await Post(portA));
         Assert.Equal(System.Net.HttpStatusCode.OK, await Post(portB)); // the other receiver already has it
-        using var store = new Portcullis.TlsRpt.PostgresReportStore(_postgres.ConnectionString, prefix, 1 << 30);
+        using var store = new Portcullis.Storage.Reports.PostgresReportStore(_postgres.ConnectionString, prefix, 1 << 30);
         var stored = Assert.Single((await store.SummaryAsync(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-10)), null, 10, _ct)).Rows);
         Assert.Equal(("pg.example", 12L, 1L), (stored.PolicyDomain, stored.Successful, stored.Failed));
         Assert.Equal(("tlsa-invalid", 1L), (stored.Failures[0].ResultType, stored.Failures[0].Sessions));

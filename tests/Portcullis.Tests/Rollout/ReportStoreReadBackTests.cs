@@ -1,5 +1,6 @@
 using System.Text;
 using Portcullis.Core.TlsRpt;
+using Portcullis.Storage.Reports;
 using Portcullis.Tests.TlsRpt;
 using Portcullis.TlsRpt;
 
@@ -15,7 +16,7 @@ public sealed class ReportStoreReadBackTests : IDisposable
     {
         byte[] json = Encoding.UTF8.GetBytes(TlsRptParserTests.Rfc);
         var report = TlsRptParser.Parse(json).Report!;
-        using (var store = new ReportStore(_path, 1 << 20))
+        using (var store = new SqliteReportStore(_path, 1 << 20))
         {
             Assert.Equal(StoreResult.Stored, store.Add(report, ReportInput.Gzip(json), DateTimeOffset.UtcNow));
             var back = Assert.Single(store.Reports(new DateTimeOffset(2016, 3, 1, 0, 0, 0, TimeSpan.Zero), 10));
@@ -29,7 +30,7 @@ public sealed class ReportStoreReadBackTests : IDisposable
     public void A_plain_json_report_received_is_kept_whole_too()
     {
         byte[] json = Encoding.UTF8.GetBytes(TlsRptParserTests.Rfc);
-        using var store = new ReportStore(_path, 1 << 20);
+        using var store = new SqliteReportStore(_path, 1 << 20);
         var (outcome, detail) = new ReportReceiver(store, TimeProvider.System).Receive(json);
         Assert.True(outcome == ReceiveOutcome.Stored, detail);
         Assert.Equal(303L, Assert.Single(store.Reports(DateTimeOffset.UnixEpoch, 10)).Policies[0].Failed);

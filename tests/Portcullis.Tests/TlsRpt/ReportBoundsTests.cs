@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Portcullis.Core.TlsRpt;
 using Portcullis.Core.TlsRpt.Sending;
+using Portcullis.Storage.Reports;
 using Portcullis.TlsRpt;
 
 namespace Portcullis.Tests.TlsRpt;
@@ -50,7 +51,7 @@ public sealed class ReportBoundsTests : IDisposable
     [Fact]
     public async Task Summaries_come_from_rows_aggregated_at_insert_and_are_bounded()
     {
-        using var store = new ReportStore(Path.Combine(_dir, "r.db"), 1L << 30);
+        using var store = new SqliteReportStore(Path.Combine(_dir, "r.db"), 1L << 30);
         var now = DateTimeOffset.UtcNow;
         Assert.Equal(StoreResult.Stored, store.Add(Parse(Report("a", "1000000000000")), ReportInput.Gzip("{}"u8), now));
         Assert.Equal(StoreResult.Stored, store.Add(Parse(Report("b", "1000000000000", ip: "192.0.2.8")), ReportInput.Gzip("{}"u8), now));
@@ -73,7 +74,7 @@ public sealed class ReportBoundsTests : IDisposable
     [Fact]
     public async Task Sums_saturate_instead_of_overflowing()
     {
-        using var store = new ReportStore(Path.Combine(_dir, "s.db"), 1L << 30);
+        using var store = new SqliteReportStore(Path.Combine(_dir, "s.db"), 1L << 30);
         // 10^12 per policy, 100 policies for one domain (same name), 100 000 reports would overflow; sums are capped instead.
         for (int i = 0; i < 3; i++)
         {
@@ -89,7 +90,7 @@ public sealed class ReportBoundsTests : IDisposable
     [Fact]
     public async Task A_store_over_its_quota_refuses_new_reports_but_still_answers_duplicates()
     {
-        using var store = new ReportStore(Path.Combine(_dir, "q.db"), 200 * 1024);
+        using var store = new SqliteReportStore(Path.Combine(_dir, "q.db"), 200 * 1024);
         int stored = 0;
         StoreResult result;
         while ((result = store.Add(Parse(Report($"q{stored}", policies: 50)), new byte[4096], DateTimeOffset.UtcNow)) == StoreResult.Stored)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Portcullis.Core.TlsRpt;
 using Portcullis.Core.TlsRpt.Sending;
+using Portcullis.Storage.Sessions;
 using Portcullis.TlsRpt.Sending;
 
 namespace Portcullis.Tests.TlsRpt;

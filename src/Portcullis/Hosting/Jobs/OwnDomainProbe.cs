@@ -7,6 +7,7 @@ using Portcullis.Core.Dns;
 using Portcullis.Core.MtaSts;
 using Portcullis.Http;
 using Portcullis.Observability;
+using Portcullis.Storage.Reports;
 using Portcullis.TlsRpt;
 
 namespace Portcullis.Hosting.Jobs;

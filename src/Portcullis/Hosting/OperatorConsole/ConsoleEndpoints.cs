@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Portcullis.Configuration;
 using Portcullis.Core.Protocol;
+using Portcullis.Storage.Reports;
 using Portcullis.TlsRpt;
 
 namespace Portcullis.Hosting.OperatorConsole;
@@ -56,7 +57,7 @@ public static class ConsoleEndpoints
                     ? Results.Json(await api.PurgeAsync(d, ct), ConsoleJson.Default.PurgeResult) : BadDomain(q["name"]),
                 (false, "/api/tlsrpt/received") => Results.Json(await TlsRptViews.ReceivedAsync(services.GetRequiredService<IReportStore>(), Since(services, q["days"]), ct),
                     ConsoleJson.Default.Received),
-                (false, "/api/tlsrpt/sent") => Results.Json(await TlsRptViews.SentAsync(services.GetRequiredService<TlsRpt.Sending.SessionStore>(), Since(services, q["days"]), ct),
+                (false, "/api/tlsrpt/sent") => Results.Json(await TlsRptViews.SentAsync(services.GetRequiredService<Storage.Sessions.SessionStore>(), Since(services, q["days"]), ct),
                     ConsoleJson.Default.Sent),
                 (false, "/api/domains") => Results.Json(OwnDomainsView.Build(services.GetRequiredService<Settings>(),
                     services.GetRequiredService<IReadinessSource>(), services.GetRequiredService<TimeProvider>().GetUtcNow()), ConsoleJson.Default.OwnDomains),

@@ -27,7 +27,7 @@ public sealed record ReceivedDomain(string Domain, long Successful, long Failed,
 
 public sealed record Received(DateOnly Since, bool Truncated, IReadOnlyList<ReceivedDomain> Domains);
 
-public sealed record Sent(DateOnly Since, IReadOnlyList<TlsRpt.Sending.DeliveryRow> Deliveries);
+public sealed record Sent(DateOnly Since, IReadOnlyList<Storage.Sessions.DeliveryRow> Deliveries);
 
 public sealed record CertificateState(string File, DateTimeOffset? NotAfter, int? DaysLeft, string? Subject, string? Error);
 

@@ -1,4 +1,6 @@
 using Portcullis.Core.TlsRpt;
+using Portcullis.Storage.Reports;
+using Portcullis.Storage.Sessions;
 using Portcullis.TlsRpt;
 using Portcullis.TlsRpt.Sending;
 

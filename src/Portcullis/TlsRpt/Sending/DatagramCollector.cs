@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.TlsRpt.Sending;
 using Portcullis.Observability;
+using Portcullis.Storage.Sessions;
 
 namespace Portcullis.TlsRpt.Sending;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Portcullis.Storage.Sessions;
 
 namespace Portcullis.TlsRpt.Sending;
 

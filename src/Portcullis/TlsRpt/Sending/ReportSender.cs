@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.TlsRpt.Sending;
 using Portcullis.Observability;
+using Portcullis.Storage.Sessions;
 
 namespace Portcullis.TlsRpt.Sending;
 
