@@ -294,6 +294,30 @@ public sealed class StartupSafetyTests : IDisposable
         Assert.False(File.Exists("/reports/tlsrpt.db") || File.Exists("/cache/policies.db"));
     }
 
+    [Fact]
+    public async Task Only_the_configuration_file_opens_listeners_not_appsettings_json_or_ASPNETCORE_variables()
+    {
+        // ASP.NET's default host reads appsettings.json from the working directory and ASPNETCORE_URLS from the
+        // environment; a daemon run from / or a shared directory must not open listeners or change logging from there.
+        int fromFile = FreePort.Tcp(), fromEnv = FreePort.Tcp(), socketmap = FreePort.Tcp();
+        Write("appsettings.json", "{\"Kestrel\":{\"Endpoints\":{\"Stray\":{\"Url\":\"http://127.0.0.1:" + fromFile + "\"}}},"
+            + "\"Logging\":{\"LogLevel\":{\"Default\":\"Trace\"}}}");
+        string config = Write("a.yaml", "log_level: information\n");
+        await using var daemon = StartShell($"export ASPNETCORE_URLS=http://127.0.0.1:{fromEnv} ASPNETCORE_ENVIRONMENT=Development", _dir, "serve",
+            "--dns", NoResolver.ToString(), "--config", config, "--cache", Path.Combine(_dir, "cache.db"), "--listen", $"127.0.0.1:{socketmap}");
+        await WaitForAsync(daemon, "listening on", _ct);
+        await using (var client = await SocketmapClient.ConnectAsync(socketmap, _ct))
+            Assert.Equal("NOTFOUND ", await client.QueryAsync("QUERY", ".example.com", _ct));
+        foreach (int port in new[] { fromFile, fromEnv })
+        {
+            using var probe = new TcpClient();
+            var refused = await Assert.ThrowsAsync<SocketException>(() => probe.ConnectAsync(IPAddress.Loopback, port, _ct).AsTask());
+            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        }
+        Assert.DoesNotContain("trce:", daemon.Output);
+        Assert.DoesNotContain("dbug:", daemon.Output);
+    }
+
     [Theory]
     [InlineData("serve")]
     [InlineData("policy-host")]
