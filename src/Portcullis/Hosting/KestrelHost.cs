@@ -13,11 +13,13 @@ namespace Portcullis.Hosting;
 /// </summary>
 public static class KestrelHost
 {
-    public static WebApplicationBuilder CreateBuilder(string logLevel)
+    /// <param name="routing">Endpoint routing (policy-host maps its paths; serve dispatches by listener).</param>
+    public static WebApplicationBuilder CreateBuilder(string logLevel, bool routing = false)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "portcullis" });
         builder.WebHost.UseKestrelCore();
-        builder.Services.AddRoutingCore(); // policy-host maps its paths
+        if (routing)
+            builder.Services.AddRoutingCore();
         builder.Host.UseSystemd();
         ConsoleLogging.Configure(builder.Logging, logLevel);
         return builder;

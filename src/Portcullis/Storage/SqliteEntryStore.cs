@@ -93,8 +93,10 @@ public sealed class SqliteEntryStore : IEntryStore
             db.Open();
             // Memory answers first and the store is read only on a miss: 1 MiB of page cache, not 2.
             Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA cache_size=-1024;");
-            using (var check = SqliteGate.Command(db, "PRAGMA quick_check"))
+            // A file closed cleanly and untouched since needs no whole-file scan (CleanCloseMark).
+            if (!CleanCloseMark.Consume(path))
             {
+                using var check = SqliteGate.Command(db, "PRAGMA quick_check");
                 if (check.ExecuteScalar() as string is var result && result != "ok")
                     throw new SqliteException($"quick_check: {result}", 11);
             }
@@ -172,5 +174,9 @@ public sealed class SqliteEntryStore : IEntryStore
         cmd.ExecuteNonQuery();
     }
 
-    public ValueTask DisposeAsync() => _gate.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (await _gate.CloseAsync())
+            CleanCloseMark.Write(Path);
+    }
 }

@@ -43,13 +43,17 @@ public sealed class SqliteGate(SqliteConnection db) : IAsyncDisposable
         return cmd;
     }
 
-    /// <summary>Idempotent: a store may be disposed by its decorator and again by the container that made both.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Idempotent: a store may be disposed by its decorator and again by the container that made both.
+    /// True for the call that closed the connection.</summary>
+    public async ValueTask<bool> CloseAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
-            return;
+            return false;
         await _turn.WaitAsync();
         await db.DisposeAsync();
         _turn.Dispose();
+        return true;
     }
+
+    public async ValueTask DisposeAsync() => await CloseAsync();
 }

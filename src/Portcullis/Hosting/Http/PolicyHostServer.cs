@@ -32,7 +32,7 @@ public static class PolicyHostServer
         var acmeListen = acme is null ? [] : settings.AcmeListen.OfType<ListenEndpoint.Tcp>().ToList();
         var policyListen = settings.PublishListen.OfType<ListenEndpoint.Tcp>().ToList();
         ListenFailure.Probe([.. policyListen.Concat(acmeListen).Select(l => l.EndPoint)]);
-        var builder = KestrelHost.CreateBuilder(settings.Config.LogLevel);
+        var builder = KestrelHost.CreateBuilder(settings.Config.LogLevel, routing: true);
         builder.Services.AddSingleton<CertificateFiles>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.WebHost.ConfigureKestrel(k =>
