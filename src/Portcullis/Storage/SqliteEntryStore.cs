@@ -30,7 +30,7 @@ public sealed class SqliteEntryStore : IEntryStore
         {
             try
             {
-                return new SqliteEntryStore(OpenChecked(path)) { Path = path };
+                return Opened(path);
             }
             catch (Exception ex) when (ex is WrongSchemaException or SqliteException { SqliteErrorCode: 11 or 26 }) // SQLITE_CORRUPT, SQLITE_NOTADB
             {
@@ -45,7 +45,7 @@ public sealed class SqliteEntryStore : IEntryStore
                         File.Move(path + suffix, aside + suffix);
                 }
                 Configuration.DataFiles.PrepareDatabase(path, "cache.path");
-                return new SqliteEntryStore(OpenChecked(path)) { Path = path };
+                return Opened(path);
             }
         }
         catch (SqliteException ex)
@@ -53,6 +53,15 @@ public sealed class SqliteEntryStore : IEntryStore
             throw Configuration.DataFiles.OpenFailed("cache.path", path, ex);
         }
     }
+
+    private static SqliteEntryStore Opened(string path)
+    {
+        var (db, check) = OpenChecked(path);
+        return new SqliteEntryStore(db) { Path = path, IntegrityChecked = check };
+    }
+
+    /// <summary>Whether this open scanned the file (<c>quick_check</c>); false after a matching clean close.</summary>
+    internal bool IntegrityChecked { get; private init; }
 
     /// <summary>The file holds tables, but not ours, or ours without the columns this version uses.</summary>
     private sealed class WrongSchemaException(string message) : Exception(message);
@@ -80,7 +89,7 @@ public sealed class SqliteEntryStore : IEntryStore
         }
     }
 
-    private static SqliteConnection OpenChecked(string path)
+    private static (SqliteConnection Db, bool Checked) OpenChecked(string path)
     {
         var db = new SqliteConnection(new SqliteConnectionStringBuilder
         {
@@ -88,13 +97,15 @@ public sealed class SqliteEntryStore : IEntryStore
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
         }.ToString());
+        // Judged before the open: opening creates the WAL file. A file closed cleanly and untouched since needs no
+        // whole-file scan (CleanCloseMark).
+        bool cleanlyClosed = CleanCloseMark.Consume(path);
         try
         {
             db.Open();
             // Memory answers first and the store is read only on a miss: 1 MiB of page cache, not 2.
             Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA cache_size=-1024;");
-            // A file closed cleanly and untouched since needs no whole-file scan (CleanCloseMark).
-            if (!CleanCloseMark.Consume(path))
+            if (!cleanlyClosed)
             {
                 using var check = SqliteGate.Command(db, "PRAGMA quick_check");
                 if (check.ExecuteScalar() as string is var result && result != "ok")
@@ -113,7 +124,7 @@ public sealed class SqliteEntryStore : IEntryStore
                     )
                     """);
             }
-            return db;
+            return (db, !cleanlyClosed);
         }
         catch
         {

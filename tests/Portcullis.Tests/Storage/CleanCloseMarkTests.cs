@@ -19,6 +19,7 @@ public sealed class CleanCloseMarkTests : IDisposable
     private async Task FillAsync(int rows)
     {
         await using var store = SqliteEntryStore.Open(Cache, NullLogger.Instance);
+        Assert.True(store.IntegrityChecked); // a new file, or one not closed cleanly
         for (int i = 0; i < rows; i++)
             await store.UpsertIfNewerAsync(EntryKind.Sts, $"d{i}.example", new string('j', 400), DateTimeOffset.UtcNow.AddDays(1),
                 DateTimeOffset.UtcNow, CancellationToken.None);
@@ -32,10 +33,21 @@ public sealed class CleanCloseMarkTests : IDisposable
         Assert.False(File.Exists(Cache + "-wal")); // the last close checkpointed: the mark describes the whole state
         await using (var store = SqliteEntryStore.Open(Cache, NullLogger.Instance))
         {
+            Assert.False(store.IntegrityChecked);
             Assert.False(File.Exists(CleanCloseMark.PathFor(Cache))); // a crash from here on means a check next time
             Assert.NotNull(await store.GetAsync(EntryKind.Sts, "d1.example", CancellationToken.None));
         }
         Assert.True(File.Exists(CleanCloseMark.PathFor(Cache)));
+        // Not closed (the process died): the next open checks.
+        var crashed = SqliteEntryStore.Open(Cache, NullLogger.Instance);
+        Assert.False(crashed.IntegrityChecked);
+        using (var second = new SqliteConnection($"Data Source={Cache};Pooling=False"))
+        {
+            second.Open();
+            await using var reopened = SqliteEntryStore.Open(Cache, NullLogger.Instance);
+            Assert.True(reopened.IntegrityChecked);
+        }
+        await crashed.DisposeAsync();
     }
 
     [Fact]
