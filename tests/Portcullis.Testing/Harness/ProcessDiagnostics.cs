@@ -24,11 +24,7 @@ public static class ProcessDiagnostics
                 text.Append($"thread {Path.GetFileName(task)} {comm} {state.Replace("State:", "", StringComparison.Ordinal).Trim()} wchan={wchan}\n");
             }
         }
-        catch (IOException e)
-        {
-            text.Append($"/proc/{pid}: {e.Message}\n");
-        }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             text.Append($"/proc/{pid}: {e.Message}\n");
         }
