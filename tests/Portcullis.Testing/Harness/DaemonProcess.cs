@@ -122,7 +122,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            _ = Kill(_process.Id, 15);
+            _ = Kill(_process.Id, "TERM");
             await _process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(20), ct);
         }
         return _process.ExitCode;
@@ -140,8 +140,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     /// <summary>Sends a signal by name (e.g. HUP).</summary>
     public Task SignalAsync(string signal)
     {
-        using var kill = Process.Start("kill", $"-{signal} {_process.Id}");
-        kill.WaitForExit();
+        _ = Kill(_process.Id, signal);
         return Task.CompletedTask;
     }
 
@@ -150,7 +149,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            _ = Kill(_process.Id, 9);
+            _ = Kill(_process.Id, "KILL");
             await _process.WaitForExitAsync();
         }
     }
@@ -171,7 +170,8 @@ public sealed class DaemonProcess : IAsyncDisposable
         return psi;
     }
 
-    private static int Kill(int pid, int signal)
+    /// <summary>kill(1) with a signal name (TERM, KILL, HUP); its exit code.</summary>
+    private static int Kill(int pid, string signal)
     {
         using var kill = Process.Start("kill", $"-{signal} {pid}");
         kill.WaitForExit();
